@@ -1,0 +1,111 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from integrations import crypto
+from integrations.fields import EncryptedTokenField
+
+
+class Connection(models.Model):
+    """A customer's link to Xledger. The token is write-only: set it with `set_token`."""
+
+    class Environment(models.TextChoices):
+        PRODUCTION = "production", _("Production")
+        DEMO = "demo", _("Demo")
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", _("Unverified")
+        OK = "ok", _("OK")
+        NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+        PAUSED = "paused", _("Paused")
+
+    customer = models.OneToOneField(
+        "portal.Customer", on_delete=models.CASCADE, related_name="connection"
+    )
+    environment = models.CharField(
+        max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
+    )
+    owner_entity_id = models.PositiveBigIntegerField(
+        _("owner entity ID"), null=True, blank=True,
+        help_text=_("Xledger: Administration → Entity → Owner ID."),
+    )
+    api_token = EncryptedTokenField(null=True, blank=True, editable=False)
+    token_fingerprint = models.CharField(max_length=40, blank=True, editable=False)
+    token_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    token_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNVERIFIED)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification = models.JSONField(
+        default=dict, blank=True, help_text=_("The latest verification checklist, as shown.")
+    )
+    selected_dimensions = models.JSONField(
+        default=list, blank=True, help_text=_("Codes of the object kinds (dimensions) to sync.")
+    )
+    live_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        permissions = [
+            ("pause_connection", "Can pause and resume a connection"),
+            ("reverify_connection", "Can re-check a connection's token"),
+            ("resync_connection", "Can trigger a manual resync"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} ({self.get_environment_display()})"
+
+    @property
+    def has_token(self) -> bool:
+        return self.api_token is not None
+
+    def set_token(self, plaintext: str, *, by=None) -> None:
+        """Replace the token (the old one is overwritten, never kept). Call `save()` after."""
+        plaintext = plaintext.strip()
+        self.api_token = EncryptedTokenField().to_python(plaintext)
+        self.token_fingerprint = crypto.fingerprint(plaintext)
+        self.token_set_at = timezone.now()
+        self.token_set_by = by
+        self.status = self.Status.UNVERIFIED
+        self.status_changed_at = self.token_set_at
+
+    def reveal_token(self) -> str:
+        if self.api_token is None:
+            raise ValueError("This connection has no API token.")
+        return self.api_token.reveal()
+
+    @property
+    def is_live(self) -> bool:
+        return self.live_since is not None
+
+    @property
+    def may_call_xledger(self) -> bool:
+        return self.has_token and self.status == self.Status.OK
+
+
+class ClientEntity(models.Model):
+    """An Xledger entity reachable by the connection's token: the owner entity or a client below it."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="entities")
+    db_id = models.PositiveBigIntegerField(_("Xledger dbId"))
+    code = models.CharField(max_length=100, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    company_number = models.CharField(max_length=50, blank=True)
+    is_owner = models.BooleanField(default=False)
+    in_scope = models.BooleanField(default=True)
+    fixed_assets = models.BooleanField(_("fixed assets apply"), default=False)
+
+    class Meta:
+        verbose_name_plural = "client entities"
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "db_id"], name="uniq_entity_per_connection")
+        ]
+        ordering = ["-is_owner", "code"]
+
+    def __str__(self):
+        return f"{self.code} {self.description}".strip() or str(self.db_id)

@@ -1,0 +1,146 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Customer(models.Model):
+    """A SEMINE customer being onboarded or live. Holds what used to be the D01.01 spreadsheet."""
+
+    class Country(models.TextChoices):
+        NORWAY = "NO", _("Norway")
+        SWEDEN = "SE", _("Sweden")
+        DENMARK = "DK", _("Denmark")
+        FINLAND = "FI", _("Finland")
+        UNITED_KINGDOM = "GB", _("United Kingdom")
+
+    class Status(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        LIVE = "live", _("Live")
+
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    organisation_number = models.CharField(_("organisation number"), max_length=30, blank=True)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices, default="NO")
+    street_address = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    project_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="managed_customers", verbose_name=_("project manager"),
+    )
+    onboarding_status = models.CharField(
+        _("onboarding status"), max_length=20, choices=Status.choices, default=Status.INVITED,
+        db_index=True,
+    )
+
+    # The rest of the client information (D01.01).
+    expected_invoice_volume = models.PositiveIntegerField(
+        _("expected invoices per month"), null=True, blank=True
+    )
+    fixed_assets_apply = models.BooleanField(_("fixed assets apply"), default=False)
+    fixed_assets_as_dimension = models.BooleanField(
+        _("fixed assets are synced as the values of a dimension"), default=False
+    )
+    fixed_assets_dimension_code = models.CharField(
+        _("fixed assets dimension code"), max_length=20, blank=True, default="35"
+    )
+    fixed_assets_dimension_name = models.CharField(
+        _("fixed assets dimension display name"), max_length=100, blank=True
+    )
+    supplier_posting_account = models.CharField(
+        _("default posting account for suppliers"), max_length=20, blank=True
+    )
+    customer_posting_account = models.CharField(
+        _("default posting account for customers"), max_length=20, blank=True
+    )
+    desired_go_live = models.DateField(_("desired go-live date"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["legal_name"]
+        permissions = [
+            ("approve_golive", "Can approve go-live and request changes"),
+            ("export_customer", "Can download the D01.01 spreadsheet"),
+        ]
+
+    def __str__(self):
+        return self.legal_name
+
+
+class Contact(models.Model):
+    class Role(models.TextChoices):
+        PROJECT = "project", _("Project contact")
+        FINANCE = "finance", _("Finance contact")
+        IT_PARTNER = "it_partner", _("IT partner")
+        ERP_PARTNER = "erp_partner", _("ERP partner")
+
+    REQUIRED_ROLES = (Role.PROJECT, Role.FINANCE)
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "role"], name="uniq_contact_role")
+        ]
+        ordering = ["customer", "role"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_role_display()})"
+
+
+class Membership(models.Model):
+    """Binds a customer user to the one customer they may see."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.user} → {self.customer}"
+
+
+class AuditEntry(models.Model):
+    """Read-only record of who did what, when, with before/after. Never holds a token."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=50, db_index=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    target = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+    @classmethod
+    def record(cls, *, actor, action, customer=None, target="", before=None, after=None, comment=""):
+        return cls.objects.create(
+            actor=actor if getattr(actor, "pk", None) else None,
+            action=action, customer=customer, target=str(target)[:200],
+            before=before or {}, after=after or {}, comment=comment,
+        )
