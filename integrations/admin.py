@@ -58,7 +58,13 @@ class ScheduleAdmin(admin.ModelAdmin):
     list_filter = ["dataset", "enabled"]
     list_select_related = ["connection__customer"]
     search_fields = ["connection__customer__legal_name"]
-    readonly_fields = ["watermark", "last_full_sync_at", "failure_streak", "override_by", "override_at"]
+    readonly_fields = [
+        "watermark",
+        "last_full_sync_at",
+        "failure_streak",
+        "override_by",
+        "override_at",
+    ]
 
     @admin.display(description="interval")
     def interval_display(self, obj):

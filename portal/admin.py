@@ -10,8 +10,13 @@ class ContactInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["legal_name", "organisation_number", "country", "onboarding_status",
-                    "project_manager"]
+    list_display = [
+        "legal_name",
+        "organisation_number",
+        "country",
+        "onboarding_status",
+        "project_manager",
+    ]
     list_filter = ["onboarding_status", "country"]
     search_fields = ["legal_name", "organisation_number"]
     list_select_related = ["project_manager"]

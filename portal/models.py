@@ -27,11 +27,18 @@ class Customer(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     project_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="managed_customers", verbose_name=_("project manager"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_customers",
+        verbose_name=_("project manager"),
     )
     onboarding_status = models.CharField(
-        _("onboarding status"), max_length=20, choices=Status.choices, default=Status.INVITED,
+        _("onboarding status"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.INVITED,
         db_index=True,
     )
 
@@ -138,9 +145,15 @@ class AuditEntry(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target}"
 
     @classmethod
-    def record(cls, *, actor, action, customer=None, target="", before=None, after=None, comment=""):
+    def record(
+        cls, *, actor, action, customer=None, target="", before=None, after=None, comment=""
+    ):
         return cls.objects.create(
             actor=actor if getattr(actor, "pk", None) else None,
-            action=action, customer=customer, target=str(target)[:200],
-            before=before or {}, after=after or {}, comment=comment,
+            action=action,
+            customer=customer,
+            target=str(target)[:200],
+            before=before or {},
+            after=after or {},
+            comment=comment,
         )

@@ -10,24 +10,36 @@ SUPPORT = "Support"
 # app_label.codename. Neither role may ever read a token: no permission here exposes one.
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     PROJECT_MANAGERS: [
-        "portal.view_customer", "portal.add_customer", "portal.change_customer",
-        "portal.view_contact", "portal.add_contact", "portal.change_contact",
+        "portal.view_customer",
+        "portal.add_customer",
+        "portal.change_customer",
+        "portal.view_contact",
+        "portal.add_contact",
+        "portal.change_contact",
         "portal.delete_contact",
-        "portal.approve_golive", "portal.export_customer",
+        "portal.approve_golive",
+        "portal.export_customer",
         "portal.view_auditentry",
-        "integrations.view_connection", "integrations.change_connection",
+        "integrations.view_connection",
+        "integrations.change_connection",
         "integrations.view_cliententity",
-        "integrations.view_schedule", "integrations.change_schedule",
+        "integrations.view_schedule",
+        "integrations.change_schedule",
         "integrations.override_interval",
         "integrations.pause_connection",
     ],
     SUPPORT: [
-        "portal.view_customer", "portal.view_contact", "portal.view_auditentry",
-        "integrations.view_connection", "integrations.change_connection",
+        "portal.view_customer",
+        "portal.view_contact",
+        "portal.view_auditentry",
+        "integrations.view_connection",
+        "integrations.change_connection",
         "integrations.view_cliententity",
-        "integrations.view_schedule", "integrations.change_schedule",
+        "integrations.view_schedule",
+        "integrations.change_schedule",
         "integrations.override_interval",
-        "integrations.pause_connection", "integrations.reverify_connection",
+        "integrations.pause_connection",
+        "integrations.reverify_connection",
         "integrations.resync_connection",
     ],
 }
@@ -49,9 +61,11 @@ def sync_group_permissions(sender=None, apps=None, using="default", **kwargs):
         wanted = []
         for perm in perms:
             app_label, codename = perm.split(".")
-            found = Permission.objects.using(using).filter(
-                content_type__app_label=app_label, codename=codename
-            ).first()
+            found = (
+                Permission.objects.using(using)
+                .filter(content_type__app_label=app_label, codename=codename)
+                .first()
+            )
             if found:
                 wanted.append(found)
         group.permissions.add(*wanted)

@@ -5,6 +5,7 @@ secret key and a fixed development encryption key. `portal.settings_production` 
 module and refuses to start without real secrets.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,8 +17,12 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-secret-key-do-not-use-in-production")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+SECRET_KEY = env.str(
+    "DJANGO_SECRET_KEY", default="dev-only-insecure-secret-key-do-not-use-in-production"
+)
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # Token encryption keys, newest first. Independent of SECRET_KEY on purpose: rotating the one
@@ -25,7 +30,9 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 DEV_FIELD_ENCRYPTION_KEY = "2wQpTnGmSkmIu1Ar2Sx4QUlGBJ8mr0G3h7iN0m3N8Z0="
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEV_FIELD_ENCRYPTION_KEY])
 
-XLEDGER_API_URL = env.str("XLEDGER_API_URL", default="https://demo.xledger.net/graphql")
+# Where each connection environment is reached. `make run` points both at the local sandbox.
+XLEDGER_API_URL = env.str("XLEDGER_API_URL", default="https://www.xledger.net/graphql")
+XLEDGER_DEMO_API_URL = env.str("XLEDGER_DEMO_API_URL", default="https://demo.xledger.net/graphql")
 XLEDGER_TIMEOUT_SECONDS = env.float("XLEDGER_TIMEOUT_SECONDS", default=30.0)
 # Longest wait the client sleeps inside a worker before giving the decision back to the caller.
 XLEDGER_MAX_WAIT_SECONDS = env.float("XLEDGER_MAX_WAIT_SECONDS", default=30.0)
@@ -90,7 +97,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             ),
         }
     )
-    DATABASES["default"]["TEST"] = {"NAME": env.str("SQLITE_TEST_NAME", default="") or None}
+    # The test database is a file (not :memory:) so that end-to-end tests can share it with the
+    # qcluster and server processes they start; one file per test process, so runs never collide.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str(
+            "SQLITE_TEST_NAME", default=str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")
+        )
+    }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -122,7 +135,9 @@ LOGOUT_REDIRECT_URL = "login"
 # E-mail: printed to the console locally; SMTP via EMAIL_URL in production.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Semine Connect <connect@semine.example>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Semine Connect <connect@semine.example>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_HTTPONLY = True

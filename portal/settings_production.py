@@ -1,6 +1,6 @@
 """Production settings: everything from `portal.settings`, but refuse to start without real secrets.
 
-    DJANGO_SETTINGS_MODULE=portal.settings_production
+DJANGO_SETTINGS_MODULE=portal.settings_production
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -15,7 +15,9 @@ try:
 except ImproperlyConfigured as exc:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.") from exc
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a random value of at least 50 characters.")
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be a random value of at least 50 characters."
+    )
 
 try:
     FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
@@ -24,9 +26,10 @@ except ImproperlyConfigured as exc:
         "FIELD_ENCRYPTION_KEYS must be set in production (Fernet keys, newest first)."
     ) from exc
 if not FIELD_ENCRYPTION_KEYS or DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must not be empty or hold the development key.")
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must not be empty or hold the development key."
+    )
 
-XLEDGER_API_URL = env.str("XLEDGER_API_URL", default="https://www.xledger.net/graphql")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)

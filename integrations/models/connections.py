@@ -27,15 +27,21 @@ class Connection(models.Model):
         max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
     )
     owner_entity_id = models.PositiveBigIntegerField(
-        _("owner entity ID"), null=True, blank=True,
+        _("owner entity ID"),
+        null=True,
+        blank=True,
         help_text=_("Xledger: Administration → Entity → Owner ID."),
     )
     api_token = EncryptedTokenField(null=True, blank=True, editable=False)
     token_fingerprint = models.CharField(max_length=40, blank=True, editable=False)
     token_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     token_set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNVERIFIED)
     status_changed_at = models.DateTimeField(default=timezone.now)
@@ -80,6 +86,12 @@ class Connection(models.Model):
         return self.api_token.reveal()
 
     @property
+    def api_url(self) -> str:
+        if self.environment == self.Environment.DEMO:
+            return settings.XLEDGER_DEMO_API_URL
+        return settings.XLEDGER_API_URL
+
+    @property
     def is_live(self) -> bool:
         return self.live_since is not None
 
@@ -89,7 +101,7 @@ class Connection(models.Model):
 
 
 class ClientEntity(models.Model):
-    """An Xledger entity reachable by the connection's token: the owner entity or a client below it."""
+    """An Xledger entity the token reaches: the owner entity or a client entity below it."""
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="entities")
     db_id = models.PositiveBigIntegerField(_("Xledger dbId"))
@@ -103,7 +115,9 @@ class ClientEntity(models.Model):
     class Meta:
         verbose_name_plural = "client entities"
         constraints = [
-            models.UniqueConstraint(fields=["connection", "db_id"], name="uniq_entity_per_connection")
+            models.UniqueConstraint(
+                fields=["connection", "db_id"], name="uniq_entity_per_connection"
+            )
         ]
         ordering = ["-is_owner", "code"]
 

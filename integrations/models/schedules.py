@@ -42,7 +42,9 @@ class Schedule(models.Model):
     )
     dataset = models.CharField(max_length=20, choices=Dataset.choices)
     interval_override = models.DurationField(
-        null=True, blank=True, validators=[validate_interval],
+        null=True,
+        blank=True,
+        validators=[validate_interval],
         help_text=_("Leave empty to use the default interval. Between 5 minutes and 7 days."),
     )
     override_by = models.ForeignKey(
@@ -68,6 +70,18 @@ class Schedule(models.Model):
     def __str__(self):
         return f"{self.connection.customer} · {self.get_dataset_display()}"
 
+    @classmethod
+    def ensure_for(cls, connection) -> list["Schedule"]:
+        """Create the connection's missing schedules (idempotent); return all of them."""
+        from integrations.datasets import Dataset
+
+        existing = {s.dataset: s for s in cls.objects.filter(connection=connection)}
+        missing = [
+            cls(connection=connection, dataset=d) for d in Dataset.values if d not in existing
+        ]
+        cls.objects.bulk_create(missing, ignore_conflicts=True)
+        return list(cls.objects.filter(connection=connection))
+
     @property
     def default_interval(self) -> timedelta:
         return DEFAULT_INTERVALS[self.dataset]
@@ -80,5 +94,9 @@ class Schedule(models.Model):
         super().clean()
         if self.interval_override is not None and not self.override_reason.strip():
             raise ValidationError(
-                {"override_reason": _("Say why the interval is overridden; the project manager is told.")}
+                {
+                    "override_reason": _(
+                        "Say why the interval is overridden; the project manager is told."
+                    )
+                }
             )

@@ -1,0 +1,16 @@
+from django.core.management import call_command
+
+from portal.management.commands.seed_demo import DEMO_LOGINS
+
+
+def test_it_creates_demo_logins_that_reach_the_admin(db, client, capsys, settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")  # idempotent
+    out = capsys.readouterr().out
+    for username, password, _ in DEMO_LOGINS:
+        assert username in out and password in out
+    assert client.login(username="pm", password="demo-pm-2026")
+    assert client.get("/admin/").status_code == 200
+    assert client.login(username="kunde", password="demo-kunde-2026")
+    assert client.get("/admin/").status_code == 302  # customers never reach the admin
