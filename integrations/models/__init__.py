@@ -1,6 +1,19 @@
 """The integration engine's tables, one module per idea."""
 
 from integrations.models.connections import ClientEntity, Connection
+from integrations.models.mirror import (
+    Account,
+    Currency,
+    FixedAsset,
+    ObjectKind,
+    ObjectValue,
+    Supplier,
+    VatCode,
+)
+from integrations.models.runs import Issue, RequestUsage, Run
 from integrations.models.schedules import Schedule
 
-__all__ = ["ClientEntity", "Connection", "Schedule"]
+__all__ = [
+    "Account", "ClientEntity", "Connection", "Currency", "FixedAsset", "Issue", "ObjectKind",
+    "ObjectValue", "RequestUsage", "Run", "Schedule", "Supplier", "VatCode",
+]

@@ -1,0 +1,160 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from integrations.datasets import Dataset
+
+
+class Run(models.Model):
+    """One execution of a schedule: who/what started it, how it went, what it cost in requests."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        MANUAL = "manual", _("Manual")
+        GO_LIVE = "go_live", _("Go-live")
+        RETRY = "retry", _("Retry")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        PARTIAL = "partial", _("Partial")
+        FAILED = "failed", _("Failed")
+        ABANDONED = "abandoned", _("Abandoned")
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    connection = models.ForeignKey(
+        "integrations.Connection", on_delete=models.CASCADE, related_name="runs"
+    )
+    schedule = models.ForeignKey(
+        "integrations.Schedule", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="runs",
+    )
+    dataset = models.CharField(max_length=20, choices=Dataset.choices)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.SCHEDULED)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    full = models.BooleanField(default=False, help_text=_("Full sync with deletion detection."))
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text=_("host:pid that ran it"))
+
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(_("Xledger requests"), default=0)
+    pages = models.PositiveIntegerField(default=0)
+    rejections = models.JSONField(
+        default=list, blank=True, help_text=_("A sample of rejected records with the reason.")
+    )
+    error_kind = models.CharField(max_length=30, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+        indexes = [
+            models.Index(fields=["connection", "dataset", "-queued_at"], name="run_conn_ds_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="run_status_hb_idx"),
+            models.Index(fields=["-queued_at"], name="run_queued_idx"),
+            models.Index(fields=["dataset", "status"], name="run_ds_status_idx"),
+        ]
+        constraints = [
+            # At most one queued/running run per connection × dataset: the database itself
+            # refuses a second one, whatever several dispatchers on several machines do.
+            models.UniqueConstraint(
+                fields=["connection", "dataset"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="uniq_active_run",
+            )
+        ]
+        permissions = [("release_run", "Can release a stuck run")]
+
+    def __str__(self):
+        return f"{self.get_dataset_display()} {self.get_status_display()} #{self.pk}"
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class Issue(models.Model):
+    """A problem on a connection that someone must act on: kept once per problem, not per run."""
+
+    class Kind(models.TextChoices):
+        AUTH_FAILED = "auth_failed", _("Token rejected by Xledger")
+        PERMISSION_MISSING = "permission_missing", _("Token lacks a permission")
+        DATASET_FAILING = "dataset_failing", _("Dataset failing")
+        MASS_DELETION = "mass_deletion", _("Mass deletion waiting for confirmation")
+        INVOICES_FAILING = "invoices_failing", _("Invoices failing")
+        CREDITS_EXHAUSTED = "credits_exhausted", _("Xledger credits used up")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        MUTED = "muted", _("Muted")
+        RESOLVED = "resolved", _("Resolved")
+
+    connection = models.ForeignKey(
+        "integrations.Connection", on_delete=models.CASCADE, related_name="issues"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    dataset = models.CharField(max_length=20, choices=Dataset.choices, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    title = models.CharField(max_length=300)
+    detail = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    occurrences = models.PositiveIntegerField(default=1)
+    opened_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind", "dataset"],
+                condition=~models.Q(status="resolved"),
+                name="uniq_unresolved_issue",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "-last_seen_at"], name="issue_status_idx")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_resolved(self):
+        return self.status == self.Status.RESOLVED
+
+
+class RequestUsage(models.Model):
+    """Xledger requests made for a connection per calendar month (customers pay beyond 5,000)."""
+
+    connection = models.ForeignKey(
+        "integrations.Connection", on_delete=models.CASCADE, related_name="request_usage"
+    )
+    month = models.DateField(help_text=_("First day of the month"))
+    requests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "month"], name="uniq_usage_month")
+        ]
+
+    def __str__(self):
+        return f"{self.connection} {self.month:%Y-%m}: {self.requests}"

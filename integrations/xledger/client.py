@@ -1,0 +1,368 @@
+"""The HTTP side of Xledger's GraphQL API: one POST per request, errors classified, retries
+bounded, pages streamed, requests counted.
+
+Why it looks the way it does:
+
+- Requests cost the customer money, so `request_count` counts every attempt (failed ones too)
+  and retries are few, backed off, and only for errors that are transient or rate limits.
+- A worker must not sleep for twenty minutes because the credit pool is empty: a wait longer
+  than `max_wait` is handed back to the caller as the exception instead.
+- A mutation that may have reached Xledger is never resent here: it raises
+  `TransientError(in_doubt=True)` so the invoice sender looks the items up first.
+- The token lives only in the httpx.Client's headers (whose repr httpx masks). It is never an
+  attribute, never logged, and scrubbed from any response text that ends up in an exception.
+
+Multipart requests (an invoice PDF) follow the GraphQL multipart request spec: a form field
+`operations` with the usual JSON, a field `map` naming where each file goes, and one part per
+file. Pass `files={"<path in operations>": (filename, content, content_type)}`, for example
+`files={"variables.inputs.0.node.invoiceFile": ("inv-1.pdf", pdf, "application/pdf")}`; the
+client names the parts "0", "1", ... and leaves `variables` as given (set the file's place to
+None, or to the file name, whichever the live schema wants [seen]).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+import tenacity
+from django.conf import settings
+
+from integrations.xledger import queries
+from integrations.xledger.errors import (
+    AuthenticationError,
+    QueryError,
+    TransientError,
+    XledgerError,
+    classify,
+    classify_error,
+    parse_retry_after,
+)
+
+logger = logging.getLogger("integrations.xledger")
+
+# [seen] a base64url string of about 36 characters; [ours] anything else is refused unsent.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_\-]{8,512}={0,2}")
+AUTH_SCHEME = "token"  # [known] `Authorization: token <API token>`
+SCRUBBED = "[token]"
+
+# Transport failures that prove nothing reached Xledger: safe to resend even a mutation.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+FileSpec = tuple[str, bytes, str]
+
+
+def clean_token(token: str) -> str:
+    """Trim what a paste adds; refuse anything that cannot be a token before it is sent."""
+    token = (token or "").strip()
+    if not TOKEN_PATTERN.fullmatch(token):
+        raise AuthenticationError(
+            "The API token has the wrong shape: it should be one word of letters, digits, "
+            "'-' and '_' (copy it again from Xledger)."
+        )
+    return token
+
+
+@dataclass
+class Page:
+    """One page of a list query. `data` is the whole `data` of that answer (other aliases)."""
+
+    nodes: list[dict]
+    end_cursor: str | None
+    has_next_page: bool
+    data: dict = field(repr=False)
+
+
+def _dig(data: Mapping, path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            raise QueryError(f"Xledger's answer has no '{path}' (missing '{part}').")
+        node = node[part]
+    return node
+
+
+def _operation_name(document: str) -> str:
+    match = re.search(r"\b(query|mutation)\s+(\w+)", document)
+    return match.group(2) if match else "anonymous"
+
+
+class XledgerClient:
+    """A token's session with Xledger. Use as a context manager, or call `close()`."""
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | None = None,
+        max_wait: float | None = None,
+        max_attempts: int | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.url = url or settings.XLEDGER_API_URL
+        self.timeout = float(timeout if timeout is not None else settings.XLEDGER_TIMEOUT_SECONDS)
+        if max_wait is None:
+            max_wait = settings.XLEDGER_MAX_WAIT_SECONDS
+        self.max_wait = float(max_wait)
+        self.max_attempts = int(max_attempts or settings.XLEDGER_MAX_ATTEMPTS)
+        self.sleep = sleep
+        self.request_count = 0
+        self._http = httpx.Client(
+            headers={
+                "Authorization": f"{AUTH_SCHEME} {clean_token(token)}",
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"<XledgerClient url={self.url!r} requests={self.request_count}>"
+
+    def __enter__(self) -> XledgerClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- Public API ------------------------------------------------------------------------------
+
+    def execute(
+        self,
+        document: str,
+        variables: Mapping | None = None,
+        *,
+        mutation: bool = False,
+        files: Mapping[str, FileSpec] | None = None,
+    ) -> dict:
+        """Send one document and return its `data`; raise the classified error otherwise.
+
+        `mutation=True` turns off resending once the request may have reached Xledger.
+        """
+        data, _ = self._request(document, variables, mutation=mutation, files=files)
+        return data
+
+    def execute_partial(
+        self, document: str, variables: Mapping | None = None
+    ) -> tuple[dict, list[XledgerError]]:
+        """Like `execute`, but an answer with data and per-field errors (a missing scope, a
+        field the server refused) returns `(data, errors)` instead of raising. Authentication,
+        rate limits, credits and transport failures still raise."""
+        return self._request(document, variables, partial=True)
+
+    def paginate(
+        self,
+        document: str,
+        *,
+        path: str = "suppliers",
+        variables: Mapping | None = None,
+        first: int = queries.MAX_PAGE_SIZE,
+    ) -> Iterator[Page]:
+        """Yield the pages of a list query, following `after: endCursor` to the end.
+
+        The document declares `$first` and `$after`; if it declares `$ownerSet` and the caller
+        gave none, `queries.DEFAULT_OWNER_SET` is sent, so the owner set is always explicit.
+        If Xledger says the query timed out, the page is asked again at half the size.
+        """
+        if not isinstance(first, int) or not 1 <= first <= queries.MAX_PAGE_SIZE:
+            raise ValueError(f"first must be between 1 and {queries.MAX_PAGE_SIZE}, not {first!r}.")
+        base = dict(variables or {})
+        if "$ownerSet" in document:
+            base.setdefault("ownerSet", queries.DEFAULT_OWNER_SET)
+        after: str | None = None
+        while True:
+            page_variables = {**base, "first": first}
+            if after is not None:
+                page_variables["after"] = after
+            try:
+                data, _ = self._request(document, page_variables, retry_query_timeouts=False)
+            except TransientError as exc:
+                if not exc.query_timed_out or first <= 100:
+                    raise
+                first = max(100, first // 2)
+                logger.info("Xledger query timed out; asking again with first=%d", first)
+                continue
+            connection = _dig(data, path) or {}
+            page_info = connection.get("pageInfo") or {}
+            nodes = [edge["node"] for edge in connection.get("edges") or ()]
+            has_next = bool(page_info.get("hasNextPage"))
+            end_cursor = page_info.get("endCursor")
+            if end_cursor is None and nodes:
+                end_cursor = (connection.get("edges") or [{}])[-1].get("cursor")
+            yield Page(nodes=nodes, end_cursor=end_cursor, has_next_page=has_next, data=data)
+            if not has_next:
+                return
+            if end_cursor is None or end_cursor == after:
+                raise QueryError(
+                    f"Xledger said there is a next page of '{path}' but gave no new cursor."
+                )
+            after = end_cursor
+
+    # --- Internals -------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        document: str,
+        variables: Mapping | None,
+        *,
+        mutation: bool = False,
+        partial: bool = False,
+        files: Mapping[str, FileSpec] | None = None,
+        retry_query_timeouts: bool = True,
+    ) -> tuple[dict, list[XledgerError]]:
+        def should_retry(exc: BaseException) -> bool:
+            if not isinstance(exc, XledgerError) or not exc.retryable:
+                return False
+            if isinstance(exc, TransientError) and exc.query_timed_out:
+                return retry_query_timeouts
+            return getattr(exc, "wait_seconds", 0.0) <= self.max_wait
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception()
+            backoff = min(self.max_wait, 0.5 * 2 ** (state.attempt_number - 1))
+            backoff += random.uniform(0, min(1.0, backoff))  # jitter: spread retrying workers
+            return min(max(backoff, getattr(exc, "wait_seconds", 0.0)), self.max_wait)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception()
+            logger.warning(
+                "Xledger %s failed (%s, attempt %d of %d); retrying in %.1f s",
+                _operation_name(document),
+                exc.kind,
+                state.attempt_number,
+                self.max_attempts,
+                state.upcoming_sleep,
+            )
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=wait,
+            retry=tenacity.retry_if_exception(should_retry),
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        attempt = 0
+
+        def send() -> tuple[dict, list[XledgerError]]:
+            nonlocal attempt
+            attempt += 1
+            try:
+                return self._send_once(
+                    document, variables, mutation=mutation, partial=partial, files=files
+                )
+            except XledgerError as exc:
+                exc.attempts = attempt
+                raise
+
+        return retrying(send)
+
+    def _send_once(
+        self,
+        document: str,
+        variables: Mapping | None,
+        *,
+        mutation: bool,
+        partial: bool,
+        files: Mapping[str, FileSpec] | None,
+    ) -> tuple[dict, list[XledgerError]]:
+        operation = _operation_name(document)
+        payload = {"query": document, "variables": dict(variables or {})}
+        if files:
+            kwargs = self._multipart(payload, files)
+        else:
+            kwargs = {
+                "content": orjson.dumps(payload),
+                "headers": {"Content-Type": "application/json"},
+            }
+        self.request_count += 1
+        started = time.monotonic()
+        try:
+            response = self._http.post(self.url, **kwargs)
+        except NOT_SENT as exc:
+            raise TransientError(
+                f"Xledger could not be reached: {self._scrub(str(exc)) or type(exc).__name__}"
+            ) from exc
+        except httpx.TransportError as exc:
+            # Read timeouts, dropped connections: the request may have been processed.
+            raise TransientError(
+                f"The connection to Xledger failed mid-request ({type(exc).__name__}): "
+                f"{self._scrub(str(exc))}",
+                in_doubt=mutation,
+            ) from exc
+        elapsed = time.monotonic() - started
+        logger.debug(
+            "Xledger %s: HTTP %d, %d bytes in %.3f s",
+            operation,
+            response.status_code,
+            len(response.content),
+            elapsed,
+        )
+        return self._read_answer(response, mutation=mutation, partial=partial)
+
+    def _read_answer(
+        self, response: httpx.Response, *, mutation: bool, partial: bool
+    ) -> tuple[dict, list[XledgerError]]:
+        status = response.status_code
+        try:
+            body = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict):
+            body = None
+        errors = body.get("errors") if body else None
+        data = body.get("data") if body else None
+        if errors:
+            errors = orjson.loads(self._scrub(orjson.dumps(errors).decode()))
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+
+        if errors and partial and isinstance(data, dict) and status < 400:
+            field_errors = [classify_error(e, status=status) for e in errors if isinstance(e, dict)]
+            if all(not e.retryable and e.kind in ("permission", "query") for e in field_errors):
+                return data, field_errors
+
+        excerpt = "" if body else self._scrub(response.text[:200].strip())
+        error = classify(status, errors, retry_after=retry_after, body_excerpt=excerpt)
+        if error is None and not isinstance(data, dict):
+            error = (
+                TransientError(f"Xledger answered HTTP {status} without data: {excerpt}")
+                if status >= 500
+                else QueryError(f"Xledger answered HTTP {status} without data: {excerpt}")
+            )
+        if error is not None:
+            if mutation and isinstance(error, TransientError):
+                error.in_doubt = True  # the server had the request: it may have been processed
+            raise error
+        return data, []
+
+    def _multipart(self, payload: dict, files: Mapping[str, FileSpec]) -> dict:
+        """The GraphQL multipart request spec: operations, map, then one part per file."""
+        mapping = {str(i): [path] for i, path in enumerate(files)}
+        parts = {str(i): spec for i, spec in enumerate(files.values())}
+        return {
+            "data": {
+                "operations": orjson.dumps(payload).decode(),
+                "map": orjson.dumps(mapping).decode(),
+            },
+            "files": parts,
+        }
+
+    def _scrub(self, text: str) -> str:
+        """Remove the token from text that came back from the network."""
+        header = self._http.headers.get("Authorization", "")
+        secret = header.partition(" ")[2]
+        if secret and secret in text:
+            text = text.replace(secret, SCRUBBED)
+        return text

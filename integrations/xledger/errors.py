@@ -1,0 +1,256 @@
+"""What can go wrong when talking to Xledger, and the one classifier that decides which is which.
+
+Every failure the client raises is an `XledgerError` with a `kind` string, so callers (runs,
+the verify form, the invoice sender) can branch and record without importing httpx. The
+`classify` function is the only place that reads Xledger's status codes, error codes and
+messages: the [seen]/[ours] parts of the contract are the tables at the top of this module.
+
+Messages never contain the API token: the client scrubs response text before it gets here, and
+nothing here ever sees the request headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+
+# --- The contract's error vocabulary, one edit away from correction -----------------------------
+
+AUTH_CODES = frozenset({"UNAUTHENTICATED"})  # [ours]
+AUTH_MESSAGE_PREFIXES = ("Bad format for API Token", "Invalid API token")  # [seen], [ours]
+PERMISSION_CODES = frozenset({"FORBIDDEN"})  # [ours]
+# Code -> default wait in seconds when the answer carries no Retry-After.
+RATE_LIMIT_CODES = {
+    "BAD_REQUEST.BURST_RATE_LIMIT_REACHED": 5.0,  # [known]; Xledger's own sample waits 5 s
+    "BAD_REQUEST.CONCURRENCY_LIMIT_REACHED": 1.0,  # [known] code, [ours] wait
+}
+HTTP_429_DEFAULT_WAIT = 5.0  # [ours]
+CREDITS_CODES = frozenset({"BAD_REQUEST.INSUFFICIENT_CREDITS"})  # [known]
+CREDITS_DEFAULT_WAIT = timedelta(minutes=20)  # [seen] Xledger's sample waits 20 minutes
+QUERY_TIMEOUT_MESSAGES = ("Your query timed out.",)  # [known]
+# Everything else (validation codes, unknown codes) is permanent: a QueryError, never retried.
+QUERY_CODES = frozenset(
+    {"GRAPHQL_VALIDATION_FAILED", "ARGUMENTS_OF_CORRECT_TYPE", "INVALID_VALUE", "BAD_USER_INPUT"}
+)
+
+
+class XledgerError(Exception):
+    """Base of every Xledger failure. `kind` is a stable string for run records and forms."""
+
+    kind = "error"
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        path: tuple | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.path = tuple(path) if path else None
+        self.attempts = 1  # set by the client when it gave up after retrying
+
+    @property
+    def data_type(self) -> str | None:
+        """The root field the error is about (`suppliers`), when the answer names one."""
+        return str(self.path[0]) if self.path else None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AuthenticationError(XledgerError):
+    """The token is missing, malformed, unknown or revoked. Never retried."""
+
+    kind = "auth"
+
+
+class PermissionDenied(XledgerError):
+    """The token lacks the scope for a data type; `data_type` names the field. Never retried."""
+
+    kind = "permission"
+
+
+class RateLimited(XledgerError):
+    """Too many requests just now. Nothing was processed, so it is safe to resend after
+    `wait_seconds` (a minimum)."""
+
+    kind = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, *, wait_seconds: float, **kwargs):
+        super().__init__(message, **kwargs)
+        self.wait_seconds = float(wait_seconds)
+
+
+class CreditsExhausted(XledgerError):
+    """The customer's credit pool is used up until `reset_at`. Retryable only if that is soon."""
+
+    kind = "credits"
+    retryable = True
+
+    def __init__(self, message: str, *, reset_at: datetime, now: datetime | None = None, **kw):
+        super().__init__(message, **kw)
+        self.reset_at = reset_at
+        now = now or datetime.now(UTC)
+        self.wait_seconds = max(0.0, (reset_at - now).total_seconds())
+
+
+class TransientError(XledgerError):
+    """Xledger could not be reached or failed on its side. Retryable, except when `in_doubt`:
+    a mutation that may have been processed must be looked up before it is sent again."""
+
+    kind = "transient"
+
+    def __init__(self, message: str, *, in_doubt: bool = False, wait_seconds: float = 0.0, **kw):
+        super().__init__(message, **kw)
+        self.in_doubt = in_doubt
+        self.wait_seconds = float(wait_seconds)
+        self.query_timed_out = False  # Xledger said the query was too heavy: ask for less
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        return not self.in_doubt
+
+
+class QueryError(XledgerError):
+    """The query was refused as invalid (a bug or a schema change), or the answer is one we do
+    not understand. Permanent: retrying would only spend the customer's requests."""
+
+    kind = "query"
+
+
+# Most to least decisive: when one answer holds several errors, the first kind found wins.
+_PRIORITY = (AuthenticationError, CreditsExhausted, RateLimited, TransientError, QueryError)
+
+
+def _error_code(error: Mapping) -> str | None:
+    """Xledger puts `code` at the top level [known]; GraphQL servers often use extensions.code."""
+    code = error.get("code")
+    if not code and isinstance(error.get("extensions"), Mapping):
+        code = error["extensions"].get("code")
+    return str(code) if code else None
+
+
+def _parse_reset_at(error: Mapping) -> datetime | None:
+    extensions = error.get("extensions")
+    value = extensions.get("resetAt") if isinstance(extensions, Mapping) else None
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def classify_error(
+    error: Mapping,
+    *,
+    status: int | None = None,
+    retry_after: float | None = None,
+    now: datetime | None = None,
+) -> XledgerError:
+    """One entry of a GraphQL `errors` array -> the matching exception (not raised)."""
+    message = str(error.get("message") or "Xledger returned an error without a message.")
+    code = _error_code(error)
+    path = error.get("path") or None
+    common = {"code": code, "status": status, "path": path}
+    label = f"{message} ({code})" if code else message
+
+    if code in AUTH_CODES or message.startswith(AUTH_MESSAGE_PREFIXES) or status == 401:
+        return AuthenticationError(f"Xledger refused the API token: {label}", **common)
+    if code in PERMISSION_CODES:
+        field = str(path[0]) if path else "this data"
+        return PermissionDenied(f"The API token may not access {field}: {label}", **common)
+    if code in RATE_LIMIT_CODES:
+        wait = max(RATE_LIMIT_CODES[code], retry_after or 0.0)
+        return RateLimited(f"Xledger rate limit: {label}", wait_seconds=wait, **common)
+    if code in CREDITS_CODES:
+        now = now or datetime.now(UTC)
+        reset_at = _parse_reset_at(error) or now + CREDITS_DEFAULT_WAIT
+        return CreditsExhausted(
+            f"Xledger credits are used up until {reset_at.isoformat()}: {label}",
+            reset_at=reset_at,
+            now=now,
+            **common,
+        )
+    if message.startswith(QUERY_TIMEOUT_MESSAGES):
+        exc = TransientError(f"Xledger timed out on the query: {label}", **common)
+        exc.query_timed_out = True
+        return exc
+    if status == 403:
+        return PermissionDenied(f"Xledger refused access: {label}", **common)
+    if status == 429:
+        wait = max(HTTP_429_DEFAULT_WAIT, retry_after or 0.0)
+        return RateLimited(f"Xledger rate limit: {label}", wait_seconds=wait, **common)
+    if status is not None and status >= 500:
+        return TransientError(f"Xledger failed (HTTP {status}): {label}", **common)
+    return QueryError(f"Xledger refused the query: {label}", **common)
+
+
+def classify(
+    status: int | None,
+    errors: Iterable[Mapping] | None,
+    *,
+    retry_after: float | None = None,
+    body_excerpt: str = "",
+    now: datetime | None = None,
+) -> XledgerError | None:
+    """The error to raise for one HTTP answer, or None if it is a success.
+
+    Reads the GraphQL `errors` whatever the HTTP status (Xledger answers most errors with 200),
+    then falls back on the status for answers without a usable body. When several errors come
+    back, the most decisive kind wins (auth before rate limits before transient before query);
+    an answer whose only errors are FORBIDDEN raises the first PermissionDenied.
+    """
+    classified = [
+        classify_error(e, status=status, retry_after=retry_after, now=now)
+        for e in (errors or [])
+        if isinstance(e, Mapping)
+    ]
+    for cls in _PRIORITY:
+        for exc in classified:
+            if type(exc) is cls:
+                return exc
+    if classified:
+        return classified[0]  # only PermissionDenied left
+
+    if status is None or status < 400:
+        return None
+    excerpt = f": {body_excerpt}" if body_excerpt else ""
+    if status == 401:
+        return AuthenticationError(f"Xledger refused the API token (HTTP 401){excerpt}", status=401)
+    if status == 403:
+        return PermissionDenied(f"Xledger refused access (HTTP 403){excerpt}", status=403)
+    if status == 429:
+        wait = max(HTTP_429_DEFAULT_WAIT, retry_after or 0.0)
+        return RateLimited(f"Xledger rate limit (HTTP 429){excerpt}", wait_seconds=wait, status=429)
+    if status >= 500:
+        return TransientError(f"Xledger failed (HTTP {status}){excerpt}", status=status)
+    return QueryError(f"Xledger refused the request (HTTP {status}){excerpt}", status=status)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date. Garbage counts as absent."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
