@@ -316,16 +316,7 @@ class XledgerClient:
         self, response: httpx.Response, *, mutation: bool, partial: bool
     ) -> tuple[dict, list[XledgerError]]:
         status = response.status_code
-        try:
-            body = orjson.loads(response.content) if response.content else None
-        except orjson.JSONDecodeError:
-            body = None
-        if not isinstance(body, dict):
-            body = None
-        errors = body.get("errors") if body else None
-        data = body.get("data") if body else None
-        if errors:
-            errors = orjson.loads(self._scrub(orjson.dumps(errors).decode()))
+        data, errors, excerpt = self._parse(response)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
 
         if errors and partial and isinstance(data, dict) and status < 400:
@@ -333,7 +324,6 @@ class XledgerClient:
             if all(not e.retryable and e.kind in ("permission", "query") for e in field_errors):
                 return data, field_errors
 
-        excerpt = "" if body else self._scrub(response.text[:200].strip())
         error = classify(status, errors, retry_after=retry_after, body_excerpt=excerpt)
         if error is None and not isinstance(data, dict):
             error = (
@@ -346,6 +336,23 @@ class XledgerClient:
                 error.in_doubt = True  # the server had the request: it may have been processed
             raise error
         return data, []
+
+    def _parse(self, response: httpx.Response) -> tuple[Any, list | None, str]:
+        """(data, errors with the token scrubbed, excerpt of a body that is not JSON).
+
+        A separate frame on purpose: the raw body never sits in the locals of a frame that
+        raises, so not even a traceback with locals shows a token a server echoed back.
+        """
+        try:
+            body = orjson.loads(response.content) if response.content else None
+        except orjson.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict):
+            return None, None, self._scrub(response.text[:200].strip())
+        errors = body.get("errors")
+        if errors:
+            errors = orjson.loads(self._scrub(orjson.dumps(errors).decode()))
+        return body.get("data"), errors, ""
 
     def _multipart(self, payload: dict, files: Mapping[str, FileSpec]) -> dict:
         """The GraphQL multipart request spec: operations, map, then one part per file."""

@@ -12,7 +12,9 @@ Names the contract marks [seen]/[ours] are the constants below; everything else 
 # --- Schema names that are not certain -----------------------------------------------------------
 
 OWNER_SET_TYPE = "OwnerSet"  # [seen] variable type of `ownerSet`
-DATETIME_TYPE = "DateTimeString"  # [seen] variable type of `modifiedAt_gte`
+# [ours] variable type of `modifiedAt_gte`. Xledger's own webhooks sample declares
+# `$since: DateTimeString`; our sandbox's schema says `DateTime`. Check by introspection.
+DATETIME_TYPE = "DateTime"
 DBID_TYPE = "Int"  # [seen] some clients use Int64String
 DEFAULT_OWNER_SET = "ALL"  # [seen] syncs read everything the token can see, then filter
 MAX_PAGE_SIZE = 10_000  # [known]
