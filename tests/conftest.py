@@ -23,3 +23,55 @@ def support_user(db):
 @pytest.fixture
 def superuser(db):
     return User.objects.create_superuser("root", "root@semine.example", "root-password-123")
+
+
+# --- Browser tests -------------------------------------------------------------------------------
+# A real headless Chromium from Debian's packages, driven by Playwright; never a downloaded browser.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _require_browser():
+    import os
+    import shutil
+
+    missing = None
+    if not os.path.exists(CHROMIUM):
+        missing = f"{CHROMIUM} is not installed (apt-get install chromium chromium-driver)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the playwright Python package is not installed"
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"BROWSER TESTS CANNOT RUN IN CI: {missing}")
+        pytest.skip(f"BROWSER TESTS SKIPPED: {missing}")
+    return shutil.which(CHROMIUM) or CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A Playwright Browser on Debian's Chromium (skips loudly locally, fails with CI=true)."""
+    import os
+
+    path = _require_browser()
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context(locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
