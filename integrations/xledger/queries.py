@@ -177,6 +177,8 @@ VERIFY_READ_PROBES = {
     "taxTableSetups": "taxTableSetups(first: 1) { edges { node { dbId } } }",
     "accounts": "accounts(first: 1) { edges { node { dbId } } }",
     "assets": "assets(first: 1) { edges { node { dbId } } }",
+    # The invoice sender reads items back by extIdentifier before resending one in doubt.
+    "glImportItems": "glImportItems(first: 1) { edges { node { dbId } } }",
 }
 
 

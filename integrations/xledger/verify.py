@@ -60,7 +60,7 @@ DATASET_CHECKS = (
     DatasetCheck(
         "invoices",
         "Send invoices (write GL import items)",
-        ("write",),
+        ("write", "glImportItems"),
         "GL import items",
         write=True,
     ),
@@ -123,7 +123,9 @@ def _describe(entity: dict) -> str:
 
 def _scope_fix(checks: list[DatasetCheck], errors: dict[str, XledgerError]) -> str:
     scopes = " and ".join(c.scope for c in checks)
-    access = "write" if any(c.write for c in checks) else "read"
+    kinds = ["read"] if any(probe != "write" for probe in errors) else []
+    kinds += ["write"] if "write" in errors else []
+    access = " and ".join(kinds)
     denied = [e for e in errors.values() if e.kind != "permission"]
     if denied:  # not a scope problem: the query itself was refused. That is ours to fix.
         return (
