@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 AUTH_CODES = frozenset({"UNAUTHENTICATED"})  # [ours]
 AUTH_MESSAGE_PREFIXES = ("Bad format for API Token", "Invalid API token")  # [seen], [ours]
 PERMISSION_CODES = frozenset({"FORBIDDEN"})  # [ours]
-# Code -> default wait in seconds when the answer carries no Retry-After.
+# Code -> wait in seconds when the answer carries no Retry-After (which, when sent, is the minimum).
 RATE_LIMIT_CODES = {
     "BAD_REQUEST.BURST_RATE_LIMIT_REACHED": 5.0,  # [known]; Xledger's own sample waits 5 s
     "BAD_REQUEST.CONCURRENCY_LIMIT_REACHED": 1.0,  # [known] code, [ours] wait
@@ -169,7 +169,7 @@ def classify_error(
         field = str(path[0]) if path else "this data"
         return PermissionDenied(f"The API token may not access {field}: {label}", **common)
     if code in RATE_LIMIT_CODES:
-        wait = max(RATE_LIMIT_CODES[code], retry_after or 0.0)
+        wait = RATE_LIMIT_CODES[code] if retry_after is None else retry_after
         return RateLimited(f"Xledger rate limit: {label}", wait_seconds=wait, **common)
     if code in CREDITS_CODES:
         now = now or datetime.now(UTC)
@@ -187,7 +187,7 @@ def classify_error(
     if status == 403:
         return PermissionDenied(f"Xledger refused access: {label}", **common)
     if status == 429:
-        wait = max(HTTP_429_DEFAULT_WAIT, retry_after or 0.0)
+        wait = HTTP_429_DEFAULT_WAIT if retry_after is None else retry_after
         return RateLimited(f"Xledger rate limit: {label}", wait_seconds=wait, **common)
     if status is not None and status >= 500:
         return TransientError(f"Xledger failed (HTTP {status}): {label}", **common)
@@ -229,7 +229,7 @@ def classify(
     if status == 403:
         return PermissionDenied(f"Xledger refused access (HTTP 403){excerpt}", status=403)
     if status == 429:
-        wait = max(HTTP_429_DEFAULT_WAIT, retry_after or 0.0)
+        wait = HTTP_429_DEFAULT_WAIT if retry_after is None else retry_after
         return RateLimited(f"Xledger rate limit (HTTP 429){excerpt}", wait_seconds=wait, status=429)
     if status >= 500:
         return TransientError(f"Xledger failed (HTTP {status}){excerpt}", status=status)
