@@ -155,12 +155,18 @@ class XledgerClient:
         return data
 
     def execute_partial(
-        self, document: str, variables: Mapping | None = None
+        self,
+        document: str,
+        variables: Mapping | None = None,
+        *,
+        mutation: bool = False,
+        files: Mapping[str, FileSpec] | None = None,
     ) -> tuple[dict, list[XledgerError]]:
-        """Like `execute`, but an answer with data and per-field errors (a missing scope, a
-        field the server refused) returns `(data, errors)` instead of raising. Authentication,
-        rate limits, credits and transport failures still raise."""
-        return self._request(document, variables, partial=True)
+        """Like `execute`, but an answer with data and per-field errors returns
+        `(data, errors)` instead of raising: a missing scope in the verify probe, or the
+        rejected inputs of an `addGLImportItems` batch whose other inputs were stored.
+        Authentication, rate limits, credits and transport failures still raise."""
+        return self._request(document, variables, mutation=mutation, partial=True, files=files)
 
     def paginate(
         self,

@@ -30,7 +30,13 @@ CREDITS_DEFAULT_WAIT = timedelta(minutes=20)  # [seen] Xledger's sample waits 20
 QUERY_TIMEOUT_MESSAGES = ("Your query timed out.",)  # [known]
 # Everything else (validation codes, unknown codes) is permanent: a QueryError, never retried.
 QUERY_CODES = frozenset(
-    {"GRAPHQL_VALIDATION_FAILED", "ARGUMENTS_OF_CORRECT_TYPE", "INVALID_VALUE", "BAD_USER_INPUT"}
+    {
+        "GRAPHQL_VALIDATION_FAILED",
+        "ARGUMENTS_OF_CORRECT_TYPE",
+        "INVALID_VALUE",
+        "BAD_USER_INPUT",
+        "BAD_REQUEST.VALIDATION",  # [ours] one rejected input of a batch mutation
+    }
 )
 
 
@@ -47,12 +53,15 @@ class XledgerError(Exception):
         code: str | None = None,
         status: int | None = None,
         path: tuple | None = None,
+        extensions: Mapping | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
         self.path = tuple(path) if path else None
+        # The error's `extensions`, e.g. the `clientId` of a rejected mutation input.
+        self.extensions = dict(extensions) if isinstance(extensions, Mapping) else {}
         self.attempts = 1  # set by the client when it gave up after retrying
 
     @property
@@ -160,7 +169,7 @@ def classify_error(
     message = str(error.get("message") or "Xledger returned an error without a message.")
     code = _error_code(error)
     path = error.get("path") or None
-    common = {"code": code, "status": status, "path": path}
+    common = {"code": code, "status": status, "path": path, "extensions": error.get("extensions")}
     label = f"{message} ({code})" if code else message
 
     if code in AUTH_CODES or message.startswith(AUTH_MESSAGE_PREFIXES) or status == 401:
@@ -184,6 +193,8 @@ def classify_error(
         exc = TransientError(f"Xledger timed out on the query: {label}", **common)
         exc.query_timed_out = True
         return exc
+    if code in QUERY_CODES:
+        return QueryError(f"Xledger refused the query: {label}", **common)
     if status == 403:
         return PermissionDenied(f"Xledger refused access: {label}", **common)
     if status == 429:

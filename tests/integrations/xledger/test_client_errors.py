@@ -253,3 +253,23 @@ def test_it_trims_a_pasted_token():
     with XledgerClient(f"  {TOKEN}\n", transport=httpx.MockTransport(handler)) as client:
         client.execute(QUERY)
     assert seen == [f"token {TOKEN}"]
+
+
+def test_it_returns_stored_inputs_and_rejected_ones_of_a_batch_mutation():
+    handler = answer(
+        200,
+        [
+            {
+                "message": "invoiceNumber is required",
+                "code": "BAD_REQUEST.VALIDATION",
+                "path": ["addGLImportItems"],
+                "extensions": {"clientId": "2"},
+            }
+        ],
+        data={"addGLImportItems": {"edges": [{"clientId": "1", "node": {"dbId": 7}}]}},
+    )
+    with make_client(handler) as client:
+        data, errors = client.execute_partial(QUERY, {"inputs": []}, mutation=True)
+    assert data["addGLImportItems"]["edges"][0]["clientId"] == "1"
+    assert [(e.kind, e.code) for e in errors] == [("query", "BAD_REQUEST.VALIDATION")]
+    assert errors[0].extensions == {"clientId": "2"}
