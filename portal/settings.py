@@ -179,3 +179,5 @@ LOGGING = {
 
 # Integration engine knobs.
 RUN_HEARTBEAT_STALE_AFTER = timedelta(seconds=env.int("RUN_HEARTBEAT_STALE_SECONDS", default=300))
+# /health/ answers 503 when the dispatcher has not ticked for this long (it ticks every minute).
+HEALTH_MAX_TICK_AGE = timedelta(seconds=env.int("HEALTH_MAX_TICK_AGE_SECONDS", default=180))

@@ -1,5 +1,6 @@
 """The integration engine's tables, one module per idea."""
 
+from integrations.models.api_keys import ApiKey
 from integrations.models.connections import ClientEntity, Connection
 from integrations.models.mirror import (
     Account,
@@ -14,6 +15,7 @@ from integrations.models.runs import Issue, RequestUsage, Run
 from integrations.models.schedules import Schedule
 
 __all__ = [
+    "ApiKey",
     "Account", "ClientEntity", "Connection", "Currency", "FixedAsset", "Issue", "ObjectKind",
     "ObjectValue", "RequestUsage", "Run", "Schedule", "Supplier", "VatCode",
 ]

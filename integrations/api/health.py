@@ -1,0 +1,88 @@
+"""GET /health/ — for load balancers and monitoring.
+
+Answers JSON with three checks: the database answers a trivial query, the dispatcher ticked
+recently (if it did not, no worker runs it and nothing is synced, whatever the runs table says),
+and how many django-q2 tasks wait in the queue. HTTP 200 when healthy; 503 when the database is
+unreachable or the last tick is older than settings.HEALTH_MAX_TICK_AGE (or there was none).
+The queue length is reported, never judged: a long queue after a deploy is not an outage.
+No authentication, and nothing in it names a customer.
+"""
+
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+DEFAULT_MAX_TICK_AGE = timedelta(minutes=3)
+
+
+def database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def last_tick_at():
+    """When the sync engine's dispatcher last ticked (integrations.DispatcherTick), or None."""
+    try:
+        tick_model = apps.get_model("integrations", "DispatcherTick")
+    except LookupError:
+        return None
+    tick = tick_model.objects.filter(id=tick_model.SINGLETON_ID).first()
+    return tick.ticked_at if tick else None
+
+
+def queued_tasks() -> dict:
+    """Tasks waiting for a worker and tasks being worked on, from django-q2's broker."""
+    from django_q.brokers import get_broker
+
+    broker = get_broker()
+    return {"queued": broker.queue_size(), "in_progress": broker.lock_size()}
+
+
+@require_safe
+@never_cache
+def health(request):
+    max_age = getattr(settings, "HEALTH_MAX_TICK_AGE", DEFAULT_MAX_TICK_AGE)
+    now = timezone.now()
+    checks = {"database": {"ok": database_ok()}}
+
+    dispatcher = {
+        "ok": False,
+        "last_tick_at": None,
+        "age_seconds": None,
+        "max_age_seconds": int(max_age.total_seconds()),
+    }
+    if checks["database"]["ok"]:
+        try:
+            ticked_at = last_tick_at()
+        except Exception:
+            ticked_at = None
+            dispatcher["error"] = "could not read the last tick"
+        if ticked_at is not None:
+            age = now - ticked_at
+            dispatcher.update(
+                ok=age <= max_age,
+                last_tick_at=ticked_at.isoformat(),
+                age_seconds=round(age.total_seconds(), 1),
+            )
+        elif "error" not in dispatcher:
+            dispatcher["error"] = "the dispatcher has never ticked"
+    checks["dispatcher"] = dispatcher
+
+    try:
+        checks["tasks"] = {"ok": True, **queued_tasks()}
+    except Exception:
+        checks["tasks"] = {"ok": False, "queued": None, "in_progress": None}
+
+    healthy = checks["database"]["ok"] and checks["dispatcher"]["ok"]
+    body = {"status": "ok" if healthy else "fail", "checked_at": now.isoformat(), "checks": checks}
+    return JsonResponse(body, status=200 if healthy else 503)
