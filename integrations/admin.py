@@ -70,3 +70,79 @@ class ScheduleAdmin(admin.ModelAdmin):
     def interval_display(self, obj):
         text = format_interval(obj.interval)
         return f"{text} (override)" if obj.interval_override else text
+
+
+# ---- API keys (for SEMINE's machine client of /api/) ------------------------------------------
+# The key is shown once, on the page that answers the "add" form, and never again: only its hash
+# is stored, and the admin shows neither the hash nor the key. Revoke rather than delete, so the
+# record of who created which key stays.
+
+from django.template.response import TemplateResponse  # noqa: E402
+
+from integrations.models import ApiKey  # noqa: E402
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "prefix_display",
+        "customer",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "active",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "customer__legal_name"]
+    list_select_related = ["customer", "created_by"]
+    raw_id_fields = ["customer"]
+    fields = [
+        "name",
+        "customer",
+        "prefix_display",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = ["prefix_display", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke_keys"]
+
+    @admin.display(description="key starts with")
+    def prefix_display(self, obj):
+        return f"{obj.prefix}…" if obj.prefix else "—"
+
+    @admin.display(description="active", boolean=True)
+    def active(self, obj):
+        return obj.revoked_at is None
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+            # Kept on the request only, for response_add below; never stored, logged or messaged.
+            request._new_api_key = obj.set_new_key()
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        plaintext = getattr(request, "_new_api_key", None)
+        if plaintext is None:  # pragma: no cover - save_model always sets it
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "api_key": obj,
+            "plaintext": plaintext,
+            "title": "API key created",
+        }
+        response = TemplateResponse(request, "admin/integrations/apikey/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke_keys(self, request, queryset):
+        revoked = queryset.revoke()
+        self.message_user(request, f"Revoked {revoked} API key(s).")
