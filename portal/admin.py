@@ -1,26 +1,12 @@
 from django.contrib import admin
+from django.utils.html import format_html
 
-from portal.models import AuditEntry, Contact, Customer, Membership
+from portal.admin_customers import ContactInline, CustomerAdmin
+from portal.models import AuditEntry, Customer, Membership
 
+__all__ = ["ContactInline", "CustomerAdmin"]
 
-class ContactInline(admin.TabularInline):
-    model = Contact
-    extra = 0
-
-
-@admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = [
-        "legal_name",
-        "organisation_number",
-        "country",
-        "onboarding_status",
-        "project_manager",
-    ]
-    list_filter = ["onboarding_status", "country"]
-    search_fields = ["legal_name", "organisation_number"]
-    list_select_related = ["project_manager"]
-    inlines = [ContactInline]
+admin.site.register(Customer, CustomerAdmin)
 
 
 @admin.register(Membership)
@@ -32,10 +18,24 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "customer", "target"]
-    list_filter = ["action"]
+    """Read-only for everyone, superusers included: the log is evidence."""
+
+    list_display = ["created_at", "actor", "action", "customer", "target", "change"]
+    list_filter = ["action", ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["actor", "customer"]
-    search_fields = ["target", "customer__legal_name"]
+    search_fields = ["target", "customer__legal_name", "actor__username", "comment"]
+    show_full_result_count = False
+    fields = ["created_at", "actor", "action", "customer", "target", "before", "after", "comment"]
+    readonly_fields = fields
+
+    @admin.display(description="before → after")
+    def change(self, obj):
+        def short(d):
+            return ", ".join(f"{k}={v}" for k, v in (d or {}).items())[:120]
+
+        if not obj.before and not obj.after:
+            return obj.comment[:120]
+        return format_html("{} → {}", short(obj.before) or "–", short(obj.after) or "–")
 
     def has_add_permission(self, request):
         return False

@@ -1,0 +1,97 @@
+"""A small chart of recent runs, drawn as inline SVG on the server (no JavaScript).
+
+One row per dataset: bars for each run's duration (coloured by status) on the left, bars for the
+records it fetched on the right. Hovering a bar shows its exact figures (SVG <title>).
+"""
+
+from django.utils.html import escape
+
+from integrations.datasets import Dataset
+
+COLOURS = {
+    "succeeded": "#3a7d44",
+    "partial": "#c98b1a",
+    "failed": "#b83232",
+    "abandoned": "#777777",
+}
+ROW_H = 34
+LABEL_W = 150
+PANEL_W = 260
+GAP = 30
+BAR_GAP = 2
+
+
+def _bars(values, x0, y0, width, height, colours, titles):
+    if not values:
+        return ""
+    top = max(values) or 1
+    slot = width / max(len(values), 1)
+    bar_w = max(slot - BAR_GAP, 1)
+    parts = []
+    for i, (value, colour, title) in enumerate(zip(values, colours, titles, strict=True)):
+        h = max(height * value / top, 1)
+        x = x0 + i * slot
+        y = y0 + height - h
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+            f'fill="{colour}"><title>{escape(title)}</title></rect>'
+        )
+    return "".join(parts)
+
+
+def _seconds(run):
+    if run.started_at and run.finished_at:
+        return max((run.finished_at - run.started_at).total_seconds(), 0.0)
+    return 0.0
+
+
+def run_chart_svg(series) -> str:
+    """`series`: [(dataset, [Run, ...oldest first])]. Returns an <svg> element (or a note)."""
+    if not series:
+        return '<p class="help">No finished runs yet.</p>'
+    labels = dict(Dataset.choices)
+    width = LABEL_W + 2 * PANEL_W + GAP
+    height = 20 + ROW_H * len(series)
+    out = [
+        f'<svg class="run-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="Recent run durations and records per dataset">',
+        f'<text x="{LABEL_W}" y="12" font-size="11" fill="#555">Duration (s)</text>',
+        f'<text x="{LABEL_W + PANEL_W + GAP}" y="12" font-size="11" fill="#555">'
+        "Records fetched</text>",
+    ]
+    for row, (dataset, runs) in enumerate(series):
+        y = 20 + row * ROW_H
+        seconds = [_seconds(r) for r in runs]
+        fetched = [r.fetched for r in runs]
+        colours = [COLOURS.get(r.status, "#777777") for r in runs]
+        titles = [
+            f"{r.queued_at:%Y-%m-%d %H:%M} {r.status}: {s:.1f} s, {r.fetched} records"
+            for r, s in zip(runs, seconds, strict=True)
+        ]
+        out.append(
+            f'<text x="0" y="{y + ROW_H / 2 + 4:.0f}" font-size="12" fill="#333">'
+            f"{escape(str(labels.get(dataset, dataset)))}</text>"
+        )
+        out.append(
+            f'<text x="{LABEL_W - 4}" y="{y + 10}" font-size="9" fill="#777" '
+            f'text-anchor="end">{max(seconds):.0f}s</text>'
+        )
+        out.append(_bars(seconds, LABEL_W, y, PANEL_W, ROW_H - 8, colours, titles))
+        out.append(
+            f'<text x="{LABEL_W + PANEL_W + GAP - 4}" y="{y + 10}" font-size="9" fill="#777" '
+            f'text-anchor="end">{max(fetched)}</text>'
+        )
+        out.append(
+            _bars(
+                fetched,
+                LABEL_W + PANEL_W + GAP,
+                y,
+                PANEL_W,
+                ROW_H - 8,
+                ["#4a6fa5"] * len(runs),
+                titles,
+            )
+        )
+    out.append("</svg>")
+    return "".join(out)

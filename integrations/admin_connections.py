@@ -1,0 +1,440 @@
+"""The connection admin: health per dataset, recent runs, a chart, and support's actions
+(resync, pause/resume, re-verify) and the interval overrides page.
+
+The token is write-only here as everywhere: an empty password box replaces it; staff see only the
+fingerprint. Every action goes through `portal.operations` / `portal.intervals`, which check the
+permission and write the audit entry.
+"""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from integrations import admin_sections as sections
+from integrations.datasets import Dataset
+from integrations.models import ClientEntity, Connection, Schedule
+from integrations.models.schedules import format_interval, validate_interval
+from portal import intervals, operations
+
+
+class ConnectionAdminForm(forms.ModelForm):
+    """The token is write-only: an empty password box that replaces the token when filled."""
+
+    new_token = forms.CharField(
+        label="Replace API token",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to keep the current token. The token is never shown.",
+    )
+
+    class Meta:
+        model = Connection
+        fields = ["customer", "environment", "owner_entity_id", "selected_dimensions"]
+
+
+class ClientEntityInline(admin.TabularInline):
+    model = ClientEntity
+    extra = 0
+    fields = ["db_id", "code", "description", "is_owner", "in_scope", "fixed_assets"]
+
+
+class ScheduleInline(admin.TabularInline):
+    """Intervals are changed on the intervals page (reason, estimate, PM notified), not here."""
+
+    model = Schedule
+    extra = 0
+    can_delete = False
+    fields = [
+        "dataset",
+        "enabled",
+        "interval_display",
+        "override_reason",
+        "next_run_at",
+        "failure_streak",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("interval"))
+    def interval_display(self, obj):
+        text = format_interval(obj.interval)
+        return f"{text} (override)" if obj.interval_override else text
+
+
+class ResyncForm(forms.Form):
+    dataset = forms.ChoiceField(
+        choices=[("", _("Everything"))] + list(Dataset.choices), required=False
+    )
+    full = forms.BooleanField(
+        required=False, label=_("Full sync"), help_text=_("With deletion detection.")
+    )
+
+
+INTERVAL_UNITS = [("minutes", _("minutes")), ("hours", _("hours")), ("days", _("days"))]
+
+
+class IntervalOverrideForm(forms.Form):
+    dataset = forms.ChoiceField(choices=Dataset.choices)
+    use_default = forms.BooleanField(required=False, label=_("Back to the default interval"))
+    amount = forms.IntegerField(min_value=1, required=False, label=_("Every"))
+    unit = forms.ChoiceField(choices=INTERVAL_UNITS, initial="minutes", required=False)
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text=_("The project manager is told, with this reason."),
+    )
+    confirm_over_budget = forms.BooleanField(
+        required=False, label=_("Save anyway, although it goes over the included requests")
+    )
+
+    def __init__(self, *args, datasets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if datasets is not None:
+            self.fields["dataset"].choices = [
+                (d, label) for d, label in Dataset.choices if d in datasets
+            ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("use_default"):
+            data["interval"] = None
+            return data
+        amount, unit = data.get("amount"), data.get("unit") or "minutes"
+        if not amount:
+            raise ValidationError(_("Enter the new interval, or go back to the default."))
+        interval = timedelta(**{unit: amount})
+        validate_interval(interval)
+        data["interval"] = interval
+        return data
+
+
+class ConnectionAdmin(admin.ModelAdmin):
+    form = ConnectionAdminForm
+    change_form_template = "admin/integrations/connection/change_form.html"
+    list_display = [
+        "customer",
+        "environment",
+        "owner_entity_id",
+        "status",
+        "token_fingerprint",
+        "verified_at",
+        "live_since",
+    ]
+    list_filter = ["status", "environment"]
+    search_fields = ["customer__legal_name", "=owner_entity_id"]
+    list_select_related = ["customer"]
+    show_full_result_count = False
+    readonly_fields = [
+        "status",
+        "token_fingerprint",
+        "token_set_at",
+        "token_set_by",
+        "verified_at",
+        "live_since",
+        "verification_checklist",
+        "dataset_health",
+        "run_chart",
+        "open_issues_section",
+        "recent_runs",
+    ]
+    fieldsets = [
+        (None, {"fields": ["customer", "environment", "owner_entity_id", "status", "live_since"]}),
+        (
+            _("Token"),
+            {
+                "fields": [
+                    "token_fingerprint",
+                    "token_set_at",
+                    "token_set_by",
+                    "new_token",
+                    "verified_at",
+                    "verification_checklist",
+                ]
+            },
+        ),
+        (
+            _("Health"),
+            {"fields": ["dataset_health", "run_chart", "open_issues_section", "recent_runs"]},
+        ),
+        (_("Dimensions"), {"fields": ["selected_dimensions"], "classes": ["collapse"]}),
+    ]
+    inlines = [ClientEntityInline, ScheduleInline]
+    raw_id_fields = ["customer"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["customer", "environment", "owner_entity_id", "new_token"]})]
+        return self.fieldsets
+
+    def save_model(self, request, obj, form, change):
+        new_token = form.cleaned_data.get("new_token")
+        before = obj.token_fingerprint if change else ""
+        if new_token:
+            if change:
+                before = (
+                    Connection.objects.filter(pk=obj.pk)
+                    .values_list("token_fingerprint", flat=True)
+                    .first()
+                    or ""
+                )
+            obj.set_token(new_token, by=request.user)
+        super().save_model(request, obj, form, change)
+        if new_token:
+            operations.token_change_recorded(
+                connection=obj, before_fingerprint=before, by=request.user
+            )
+
+    @admin.display(description=_("verification"))
+    def verification_checklist(self, obj):
+        return sections.verification_checklist(obj)
+
+    @admin.display(description=_("datasets"))
+    def dataset_health(self, obj):
+        return sections.health(obj)
+
+    @admin.display(description=_("recent runs chart"))
+    def run_chart(self, obj):
+        return sections.run_chart(obj)
+
+    @admin.display(description=_("open issues"))
+    def open_issues_section(self, obj):
+        return sections.open_issues(obj)
+
+    @admin.display(description=_("recent runs"))
+    def recent_runs(self, obj):
+        return sections.recent_runs(obj)
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/resync/",
+                wrap(self.resync_view),
+                name="integrations_connection_resync",
+            ),
+            path(
+                "<int:object_id>/pause/",
+                wrap(self.pause_view),
+                name="integrations_connection_pause",
+            ),
+            path(
+                "<int:object_id>/resume/",
+                wrap(self.resume_view),
+                name="integrations_connection_resume",
+            ),
+            path(
+                "<int:object_id>/reverify/",
+                wrap(self.reverify_view),
+                name="integrations_connection_reverify",
+            ),
+            path(
+                "<int:object_id>/intervals/",
+                wrap(self.intervals_view),
+                name="integrations_connection_intervals",
+            ),
+        ] + super().get_urls()
+
+    def _connection(self, request, object_id, perm):
+        if not request.user.has_perm(perm):
+            raise PermissionDenied
+        return get_object_or_404(Connection.objects.select_related("customer"), pk=object_id)
+
+    def _back(self, connection):
+        return HttpResponseRedirect(
+            reverse("admin:integrations_connection_change", args=[connection.pk])
+        )
+
+    def _run(self, request, connection, action, success):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            action()
+        except ValidationError as e:
+            for message in e.messages:
+                self.message_user(request, message, messages.ERROR)
+        except (ValueError, RuntimeError) as e:  # the engine refusing (paused, not live, ...)
+            self.message_user(request, str(e), messages.ERROR)
+        else:
+            self.message_user(request, success, messages.SUCCESS)
+        return self._back(connection)
+
+    def resync_view(self, request, object_id):
+        connection = self._connection(request, object_id, "integrations.resync_connection")
+        form = ResyncForm(request.POST or None)
+        if not form.is_valid():
+            self.message_user(request, _("Choose a dataset."), messages.ERROR)
+            return self._back(connection)
+        dataset = form.cleaned_data["dataset"] or None
+        full = form.cleaned_data["full"]
+        return self._run(
+            request,
+            connection,
+            lambda: operations.connection_resync(
+                connection=connection, dataset=dataset, full=full, by=request.user
+            ),
+            _("Resync of %(what)s queued.")
+            % {"what": Dataset(dataset).label if dataset else _("every dataset")},
+        )
+
+    def pause_view(self, request, object_id):
+        connection = self._connection(request, object_id, "integrations.pause_connection")
+        return self._run(
+            request,
+            connection,
+            lambda: operations.connection_set_paused(
+                connection=connection, paused=True, by=request.user
+            ),
+            _("Connection paused: no syncs run until it is resumed."),
+        )
+
+    def resume_view(self, request, object_id):
+        connection = self._connection(request, object_id, "integrations.pause_connection")
+        return self._run(
+            request,
+            connection,
+            lambda: operations.connection_set_paused(
+                connection=connection, paused=False, by=request.user
+            ),
+            _("Connection resumed."),
+        )
+
+    def reverify_view(self, request, object_id):
+        connection = self._connection(request, object_id, "integrations.reverify_connection")
+        return self._run(
+            request,
+            connection,
+            lambda: operations.connection_reverify_audited(connection=connection, by=request.user),
+            _("Token re-checked against Xledger; see the checklist."),
+        )
+
+    def intervals_view(self, request, object_id):
+        connection = self._connection(request, object_id, "integrations.override_interval")
+        schedules = {s.dataset: s for s in intervals.applicable_schedules(connection)}
+        form = IntervalOverrideForm(
+            request.POST or None,
+            datasets=list(schedules),
+            initial={"dataset": request.GET.get("dataset")},
+        )
+        proposed = None
+        if request.method == "POST" and form.is_valid():
+            schedule = schedules[form.cleaned_data["dataset"]]
+            interval = form.cleaned_data["interval"]
+            proposed = intervals.interval_budget(
+                connection, {schedule.dataset: interval or schedule.default_interval}
+            )
+            if proposed["over"] and not form.cleaned_data["confirm_over_budget"]:
+                form.add_error(
+                    "confirm_over_budget",
+                    _(
+                        "At these intervals this customer would make about %(n)s Xledger requests "
+                        "a month, more than the %(included)s included. Tick the box to save anyway."
+                    )
+                    % {"n": f"{proposed['estimate']:,}", "included": f"{proposed['included']:,}"},
+                )
+            else:
+                try:
+                    intervals.schedule_override_interval(
+                        schedule=schedule,
+                        interval=interval,
+                        reason=form.cleaned_data["reason"],
+                        by=request.user,
+                    )
+                except ValidationError as e:
+                    for message in e.messages:
+                        form.add_error(None, message)
+                else:
+                    self.message_user(
+                        request,
+                        _("Interval saved; the project manager has been told."),
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:integrations_connection_intervals", args=[connection.pk])
+                    )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Intervals of %(customer)s") % {"customer": connection.customer},
+            "connection": connection,
+            "original": connection,
+            "current": intervals.interval_budget(connection),
+            "proposed": proposed,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/integrations/connection/intervals.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            user = request.user
+            context.update(
+                can_resync=user.has_perm("integrations.resync_connection"),
+                can_pause=user.has_perm("integrations.pause_connection"),
+                can_reverify=user.has_perm("integrations.reverify_connection"),
+                can_override=user.has_perm("integrations.override_interval"),
+                resync_form=ResyncForm(),
+                is_paused=obj.status == Connection.Status.PAUSED,
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class ScheduleAdmin(admin.ModelAdmin):
+    list_display = [
+        "connection",
+        "dataset",
+        "enabled",
+        "interval_display",
+        "next_run_at",
+        "failure_streak",
+    ]
+    list_filter = ["dataset", "enabled"]
+    list_select_related = ["connection__customer"]
+    search_fields = ["connection__customer__legal_name"]
+    show_full_result_count = False
+    # Read-only: schedules are enabled by go-live, paused with the connection, and their
+    # intervals changed on the intervals page (reason, estimate, project manager told).
+    fields = [
+        "connection",
+        "dataset",
+        "enabled",
+        "next_run_at",
+        "intervals_link",
+        "interval_override",
+        "override_reason",
+        "override_by",
+        "override_at",
+        "watermark",
+        "last_full_sync_at",
+        "failure_streak",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="interval")
+    def interval_display(self, obj):
+        text = format_interval(obj.interval)
+        return f"{text} (override)" if obj.interval_override else text
+
+    @admin.display(description=_("change the interval"))
+    def intervals_link(self, obj):
+        from django.utils.html import format_html
+
+        return format_html(
+            '<a href="{}?dataset={}">{}</a>',
+            reverse("admin:integrations_connection_intervals", args=[obj.connection_id]),
+            obj.dataset,
+            _("Intervals page (reason, estimate, project manager told)"),
+        )

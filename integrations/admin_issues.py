@@ -1,0 +1,128 @@
+"""The issues inbox: open problems per connection, to acknowledge, mute or resolve.
+
+The engine opens issues and resolves them itself when the cause goes away; staff acknowledge
+("someone is on it"), mute ("known, stop telling us"), or resolve by hand. Each change is audited.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from integrations.admin_runs import ConnectionFilter
+from integrations.models import Issue
+from portal import operations
+
+
+class IssueStateFilter(admin.SimpleListFilter):
+    """Unresolved issues by default: the inbox shows what needs someone."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("unresolved", _("Unresolved")), *Issue.Status.choices, ("all", _("All"))]
+
+    def choices(self, changelist):
+        value = self.value() or "unresolved"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "unresolved"
+        if value == "unresolved":
+            return queryset.exclude(status=Issue.Status.RESOLVED)
+        if value in Issue.Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class IssueAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "customer",
+        "kind",
+        "dataset",
+        "status",
+        "occurrences",
+        "opened_at",
+        "last_seen_at",
+        "acknowledged_by",
+    ]
+    list_filter = [IssueStateFilter, ConnectionFilter, "kind", "dataset"]
+    search_fields = ["title", "connection__customer__legal_name"]
+    list_select_related = ["connection__customer", "acknowledged_by"]
+    show_full_result_count = False
+    actions = ["acknowledge", "mute", "reopen", "resolve"]
+    fields = [
+        "connection",
+        "kind",
+        "dataset",
+        "status",
+        "title",
+        "detail",
+        "data",
+        "occurrences",
+        "opened_at",
+        "last_seen_at",
+        "resolved_at",
+        "acknowledged_by",
+        "notified_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Nothing is edited by hand; the actions below change the status (audited).
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("integrations.change_issue"):
+            return {}
+        return actions
+
+    @admin.display(description=_("customer"), ordering="connection__customer__legal_name")
+    def customer(self, obj):
+        return obj.connection.customer
+
+    def _set_status(self, request, queryset, status):
+        if not request.user.has_perm("integrations.change_issue"):
+            raise PermissionDenied
+        changed = 0
+        for issue in queryset:
+            try:
+                operations.issue_set_status(issue=issue, status=status, by=request.user)
+                changed += 1
+            except ValidationError as e:
+                self.message_user(request, f"{issue}: {' '.join(e.messages)}", messages.WARNING)
+        self.message_user(
+            request,
+            _("%(n)d issue(s) now %(status)s.")
+            % {"n": changed, "status": Issue.Status(status).label},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Acknowledge selected issues"))
+    def acknowledge(self, request, queryset):
+        self._set_status(request, queryset, Issue.Status.ACKNOWLEDGED)
+
+    @admin.action(description=_("Mute selected issues"))
+    def mute(self, request, queryset):
+        self._set_status(request, queryset, Issue.Status.MUTED)
+
+    @admin.action(description=_("Re-open selected issues"))
+    def reopen(self, request, queryset):
+        self._set_status(request, queryset, Issue.Status.OPEN)
+
+    @admin.action(description=_("Resolve selected issues"))
+    def resolve(self, request, queryset):
+        self._set_status(request, queryset, Issue.Status.RESOLVED)

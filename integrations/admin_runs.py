@@ -1,0 +1,185 @@
+"""Run history for support: filters, counts, duration, requests, errors; release a stuck run.
+
+Runs are written by the engine only; here they are read-only. The list stays a constant number of
+queries on hundreds of thousands of rows: the customer comes by a join, filters on choices need no
+query, and the full result count (a second COUNT over the whole table) is switched off.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from integrations.models import Connection, Run
+from portal import operations
+
+RELEASE_PERMISSION = "integrations.release_run"
+
+
+class ConnectionFilter(admin.SimpleListFilter):
+    """Filter by customer without listing thousands of them: reached from the customer and
+    connection pages (?connection=<id>), or by searching the customer's name."""
+
+    title = _("customer")
+    parameter_name = "connection"
+    template = "admin/integrations/filter_current_only.html"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        if value and value.isdigit():
+            connection = Connection.objects.select_related("customer").filter(pk=value).first()
+            if connection:
+                return [(value, str(connection.customer))]
+        return []
+
+    def has_output(self):
+        return True
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(connection_id=int(value))
+        return queryset
+
+
+class RunAdmin(admin.ModelAdmin):
+    change_form_template = "admin/integrations/run/change_form.html"
+    list_display = [
+        "id",
+        "customer",
+        "dataset",
+        "full",
+        "trigger",
+        "status",
+        "queued_at",
+        "duration_display",
+        "fetched",
+        "created",
+        "updated",
+        "deleted",
+        "rejected",
+        "requests",
+        "error_display",
+    ]
+    list_display_links = ["id"]
+    list_filter = [
+        ConnectionFilter,
+        "dataset",
+        "status",
+        "trigger",
+        ("queued_at", admin.DateFieldListFilter),
+        "full",
+    ]
+    search_fields = ["connection__customer__legal_name", "=id"]
+    list_select_related = ["connection__customer"]
+    show_full_result_count = False
+    list_per_page = 100
+    ordering = ["-queued_at"]
+    actions = ["release_selected"]
+    readonly_fields = [
+        "connection",
+        "customer",
+        "schedule",
+        "dataset",
+        "trigger",
+        "triggered_by",
+        "full",
+        "status",
+        "queued_at",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "duration_display",
+        "worker",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "deleted",
+        "rejected",
+        "requests",
+        "pages",
+        "rejections",
+        "error_kind",
+        "error_message",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("customer"), ordering="connection__customer__legal_name")
+    def customer(self, obj):
+        return obj.connection.customer
+
+    @admin.display(description=_("duration"))
+    def duration_display(self, obj):
+        duration = obj.duration
+        if duration is None:
+            return "–"
+        return f"{duration.total_seconds():.1f} s"
+
+    @admin.display(description=_("error"))
+    def error_display(self, obj):
+        if not obj.error_kind and not obj.error_message:
+            return ""
+        text = f"{obj.error_kind}: {obj.error_message}" if obj.error_kind else obj.error_message
+        return format_html('<span title="{}">{}</span>', text, text[:60])
+
+    # --- release a stuck run (support only) ------------------------------------------------
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm(RELEASE_PERMISSION):
+            actions.pop("release_selected", None)
+        return actions
+
+    @admin.action(description=_("Release selected stuck runs"))
+    def release_selected(self, request, queryset):
+        if not request.user.has_perm(RELEASE_PERMISSION):
+            raise PermissionDenied
+        released = 0
+        for run in queryset.filter(status__in=Run.ACTIVE_STATUSES):
+            operations.run_release_audited(run=run, by=request.user)
+            released += 1
+        self.message_user(request, _("%(n)d run(s) released.") % {"n": released}, messages.SUCCESS)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/release/",
+                self.admin_site.admin_view(self.release_view),
+                name="integrations_run_release",
+            ),
+        ] + super().get_urls()
+
+    def release_view(self, request, object_id):
+        if not request.user.has_perm(RELEASE_PERMISSION):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        run = get_object_or_404(Run, pk=object_id)
+        try:
+            operations.run_release_audited(run=run, by=request.user)
+        except ValidationError as e:
+            for message in e.messages:
+                self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(request, _("Run released."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:integrations_run_change", args=[run.pk]))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["can_release"] = (
+                request.user.has_perm(RELEASE_PERMISSION) and obj.status in Run.ACTIVE_STATUSES
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)

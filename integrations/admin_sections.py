@@ -1,0 +1,103 @@
+"""Read-only sections of a connection shown on the customer and connection admin pages:
+the verification checklist, entities in scope, per-dataset health, recent runs, open issues and a
+small server-rendered chart. Each costs a constant number of queries.
+"""
+
+from django.db.models import Max
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+
+from integrations.datasets import Dataset
+from integrations.models import Issue, Run
+from integrations.models.schedules import format_interval
+
+UNRESOLVED = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED, Issue.Status.MUTED]
+
+
+def _render(name, context):
+    return mark_safe(render_to_string(f"admin/integrations/sections/{name}.html", context))
+
+
+def runs_url(**params):
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return reverse("admin:integrations_run_changelist") + (f"?{query}" if query else "")
+
+
+def verification_checklist(connection):
+    verification = (connection.verification if connection else None) or {}
+    return _render(
+        "verification",
+        {"connection": connection, "v": verification, "checks": verification.get("checks", [])},
+    )
+
+
+def entities_in_scope(connection):
+    entities = list(connection.entities.all()) if connection else []
+    return _render("entities", {"entities": entities})
+
+
+def last_success_by_dataset(connection) -> dict:
+    """{dataset: finished_at of the last successful run}."""
+    return dict(
+        Run.objects.filter(connection=connection, status=Run.Status.SUCCEEDED)
+        .values("dataset")
+        .annotate(last=Max("finished_at"))
+        .values_list("dataset", "last")
+    )
+
+
+def health(connection):
+    if connection is None:
+        return _render("health", {"rows": []})
+    last = last_success_by_dataset(connection)
+    active = {
+        run.dataset: run
+        for run in Run.objects.filter(connection=connection, status__in=Run.ACTIVE_STATUSES)
+    }
+    rows = []
+    for schedule in connection.schedules.all():
+        if schedule.dataset == Dataset.FIXED_ASSETS and not connection.customer.fixed_assets_apply:
+            continue
+        rows.append(
+            {
+                "schedule": schedule,
+                "interval": format_interval(schedule.interval),
+                "last_success": last.get(schedule.dataset),
+                "active": active.get(schedule.dataset),
+                "runs_url": runs_url(connection=connection.pk, dataset__exact=schedule.dataset),
+            }
+        )
+    return _render("health", {"rows": rows, "connection": connection})
+
+
+def recent_runs(connection, limit=10):
+    runs = list(connection.runs.order_by("-queued_at")[:limit]) if connection else []
+    return _render(
+        "runs",
+        {"runs": runs, "all_url": runs_url(connection=connection.pk) if connection else ""},
+    )
+
+
+def open_issues(connection):
+    issues = list(connection.issues.filter(status__in=UNRESOLVED)) if connection else []
+    return _render("issues", {"issues": issues})
+
+
+def run_chart(connection, per_dataset=20):
+    from integrations.admin_charts import run_chart_svg
+
+    if connection is None:
+        return ""
+    runs = list(
+        connection.runs.exclude(status__in=Run.ACTIVE_STATUSES)
+        .order_by("-queued_at")
+        .only("dataset", "status", "started_at", "finished_at", "fetched", "queued_at")[:400]
+    )
+    by_dataset: dict[str, list] = {}
+    for run in runs:
+        series = by_dataset.setdefault(run.dataset, [])
+        if len(series) < per_dataset:
+            series.append(run)
+    ordered = [(d, list(reversed(by_dataset[d]))) for d in Dataset.values if d in by_dataset]
+    return mark_safe(run_chart_svg(ordered))

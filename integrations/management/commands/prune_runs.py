@@ -1,0 +1,31 @@
+from django.core.management.base import BaseCommand
+
+from integrations.retention import ensure_prune_schedule, prune_runs, retention_days
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete old run history: successes after RUN_RETENTION_SUCCESS_DAYS, failures after "
+        "RUN_RETENTION_FAILURE_DAYS. Keeps active runs and each dataset's last success."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--success-days", type=int, default=None)
+        parser.add_argument("--failure-days", type=int, default=None)
+        parser.add_argument(
+            "--schedule",
+            action="store_true",
+            help="Also create the daily django-q2 schedule that runs this (idempotent).",
+        )
+
+    def handle(self, *args, **options):
+        if options["schedule"]:
+            ensure_prune_schedule()
+        success_days, failure_days = retention_days()
+        result = prune_runs(
+            success_days=options["success_days"] or success_days,
+            failure_days=options["failure_days"] or failure_days,
+        )
+        self.stdout.write(
+            f"Deleted {result['succeeded']} successful and {result['failed']} failed runs."
+        )

@@ -1,0 +1,378 @@
+"""The customer admin: where project managers see where every customer stands and approve go-live.
+
+The list costs a constant number of queries whatever the page size: the connection comes by a join,
+the last successful sync and the open issues count by correlated subqueries.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from integrations import admin_sections as sections
+from integrations.models import Connection, Issue, Run
+from portal.golive import (
+    APPROVE_PERMISSION,
+    customer_approve_golive,
+    customer_connection,
+    customer_request_changes,
+    golive_blockers,
+)
+from portal.models import Contact, Customer
+from portal.roles import PROJECT_MANAGERS
+
+OPEN_ISSUE_STATUSES = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
+class ConnectionStatusFilter(admin.SimpleListFilter):
+    title = _("connection status")
+    parameter_name = "connection_status"
+
+    def lookups(self, request, model_admin):
+        return [("none", _("No connection")), *Connection.Status.choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(connection__isnull=True)
+        if value in Connection.Status.values:
+            return queryset.filter(connection__status=value)
+        return queryset
+
+
+class ProjectManagerFilter(admin.SimpleListFilter):
+    """Only project managers, not every user in the database."""
+
+    title = _("project manager")
+    parameter_name = "pm"
+
+    def lookups(self, request, model_admin):
+        users = get_user_model().objects.filter(groups__name=PROJECT_MANAGERS).order_by("username")
+        return [("none", _("Unassigned"))] + [
+            (str(u.pk), u.get_full_name() or u.username) for u in users
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(project_manager__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(project_manager_id=int(value))
+        return queryset
+
+
+class HasOpenIssuesFilter(admin.SimpleListFilter):
+    title = _("open issues")
+    parameter_name = "issues"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Has open issues")), ("no", _("None"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(open_issues__gt=0)
+        if self.value() == "no":
+            return queryset.filter(open_issues=0)
+        return queryset
+
+
+class RequestChangesForm(forms.Form):
+    comment = forms.CharField(
+        label=_("What must the customer change?"),
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=_("Sent to the customer's users and contacts by e-mail."),
+    )
+
+
+def annotate_customer_list(queryset):
+    last_success = (
+        Run.objects.filter(connection__customer_id=OuterRef("pk"), status=Run.Status.SUCCEEDED)
+        .order_by("-finished_at")
+        .values("finished_at")[:1]
+    )
+    issues = (
+        Issue.objects.filter(connection__customer_id=OuterRef("pk"), status__in=OPEN_ISSUE_STATUSES)
+        .order_by()
+        .values("connection__customer_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        last_success=Subquery(last_success),
+        open_issues=Coalesce(Subquery(issues, output_field=IntegerField()), Value(0)),
+    )
+
+
+class CustomerAdmin(admin.ModelAdmin):
+    change_form_template = "admin/portal/customer/change_form.html"
+    list_display = [
+        "legal_name",
+        "organisation_number",
+        "onboarding_status",
+        "project_manager",
+        "connection_status",
+        "last_success_display",
+        "open_issues_display",
+        "submitted_at",
+    ]
+    list_filter = [
+        "onboarding_status",
+        ConnectionStatusFilter,
+        HasOpenIssuesFilter,
+        ProjectManagerFilter,
+        "country",
+    ]
+    search_fields = ["legal_name", "organisation_number", "=connection__owner_entity_id"]
+    list_select_related = ["project_manager", "connection"]
+    show_full_result_count = False
+    list_per_page = 100
+    inlines = [ContactInline]
+    readonly_fields = [
+        "onboarding_status",
+        "submitted_at",
+        "submitted_by",
+        "golive_readiness",
+        "connection_summary",
+        "verification_checklist",
+        "entities_in_scope",
+        "dataset_health",
+        "open_issues_section",
+        "recent_runs",
+    ]
+    fieldsets = [
+        (
+            _("Onboarding"),
+            {
+                "fields": [
+                    "onboarding_status",
+                    "project_manager",
+                    "submitted_at",
+                    "submitted_by",
+                    "golive_readiness",
+                ]
+            },
+        ),
+        (
+            _("Client information"),
+            {
+                "fields": [
+                    "legal_name",
+                    "organisation_number",
+                    "country",
+                    "street_address",
+                    ("postal_code", "city"),
+                    "expected_invoice_volume",
+                    "desired_go_live",
+                    ("supplier_posting_account", "customer_posting_account"),
+                    "fixed_assets_apply",
+                    "fixed_assets_as_dimension",
+                    ("fixed_assets_dimension_code", "fixed_assets_dimension_name"),
+                    "notes",
+                ]
+            },
+        ),
+        (
+            _("Xledger connection"),
+            {
+                "fields": [
+                    "connection_summary",
+                    "verification_checklist",
+                    "entities_in_scope",
+                    "dataset_health",
+                    "open_issues_section",
+                    "recent_runs",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return annotate_customer_list(super().get_queryset(request))
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (
+                    None,
+                    {"fields": ["legal_name", "organisation_number", "country", "project_manager"]},
+                )
+            ]
+        return self.fieldsets
+
+    # --- list columns ----------------------------------------------------------------------
+
+    @admin.display(description=_("connection"), ordering="connection__status")
+    def connection_status(self, obj):
+        connection = customer_connection(obj)
+        if connection is None:
+            return "–"
+        return connection.get_status_display()
+
+    @admin.display(description=_("last successful sync"), ordering="last_success")
+    def last_success_display(self, obj):
+        return obj.last_success or "–"
+
+    @admin.display(description=_("open issues"), ordering="open_issues")
+    def open_issues_display(self, obj):
+        if not obj.open_issues:
+            return 0
+        connection = customer_connection(obj)
+        url = reverse("admin:integrations_issue_changelist")
+        return format_html(
+            '<a href="{}?connection={}"><strong>{}</strong></a>',
+            url,
+            connection.pk,
+            obj.open_issues,
+        )
+
+    # --- detail sections -------------------------------------------------------------------
+
+    @admin.display(description=_("go-live"))
+    def golive_readiness(self, obj):
+        if obj.onboarding_status == Customer.Status.LIVE:
+            connection = customer_connection(obj)
+            since = connection.live_since if connection else None
+            return format_html("Live{}", f" since {since:%Y-%m-%d %H:%M}" if since else "")
+        blockers = golive_blockers(obj)
+        if not blockers:
+            return format_html("<strong>{}</strong>", _("Ready to approve."))
+        return format_html(
+            "<ul>{}</ul>",
+            format_html("".join(format_html("<li>{}</li>", b) for b in blockers)),
+        )
+
+    @admin.display(description=_("connection"))
+    def connection_summary(self, obj):
+        connection = customer_connection(obj)
+        if connection is None:
+            return "–"
+        return format_html(
+            '<a href="{}">{} · {}</a> · owner entity {} · token {} · status <strong>{}</strong>',
+            reverse("admin:integrations_connection_change", args=[connection.pk]),
+            connection.get_environment_display(),
+            _("open connection"),
+            connection.owner_entity_id or "–",
+            connection.token_fingerprint or _("none"),
+            connection.get_status_display(),
+        )
+
+    @admin.display(description=_("verification"))
+    def verification_checklist(self, obj):
+        return sections.verification_checklist(customer_connection(obj))
+
+    @admin.display(description=_("entities"))
+    def entities_in_scope(self, obj):
+        return sections.entities_in_scope(customer_connection(obj))
+
+    @admin.display(description=_("schedules"))
+    def dataset_health(self, obj):
+        return sections.health(customer_connection(obj))
+
+    @admin.display(description=_("open issues"))
+    def open_issues_section(self, obj):
+        return sections.open_issues(customer_connection(obj))
+
+    @admin.display(description=_("recent runs"))
+    def recent_runs(self, obj):
+        return sections.recent_runs(customer_connection(obj))
+
+    # --- go-live actions -------------------------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/approve/", wrap(self.approve_view), name="portal_customer_approve"
+            ),
+            path(
+                "<int:object_id>/request-changes/",
+                wrap(self.request_changes_view),
+                name="portal_customer_request_changes",
+            ),
+        ] + super().get_urls()
+
+    def _customer_for_action(self, request, object_id):
+        if not request.user.has_perm(APPROVE_PERMISSION):
+            raise PermissionDenied
+        return get_object_or_404(Customer.objects.select_related("project_manager"), pk=object_id)
+
+    def _change_url(self, customer):
+        return reverse("admin:portal_customer_change", args=[customer.pk])
+
+    def approve_view(self, request, object_id):
+        customer = self._customer_for_action(request, object_id)
+        blockers = golive_blockers(customer)
+        if request.method == "POST":
+            try:
+                runs = customer_approve_golive(customer=customer, by=request.user)
+            except ValidationError as e:
+                for message in e.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(customer)s is live; %(n)d initial syncs queued.")
+                    % {"customer": customer, "n": len(runs)},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(self._change_url(customer))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Approve go-live of %(customer)s") % {"customer": customer},
+            "customer": customer,
+            "original": customer,
+            "blockers": blockers,
+            "verification": sections.verification_checklist(customer_connection(customer)),
+        }
+        return TemplateResponse(request, "admin/portal/customer/approve.html", context)
+
+    def request_changes_view(self, request, object_id):
+        customer = self._customer_for_action(request, object_id)
+        form = RequestChangesForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                customer_request_changes(
+                    customer=customer, by=request.user, comment=form.cleaned_data["comment"]
+                )
+            except ValidationError as e:
+                for message in e.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("Changes requested; the customer has been e-mailed."),
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(self._change_url(customer))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Request changes from %(customer)s") % {"customer": customer},
+            "customer": customer,
+            "original": customer,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/portal/customer/request_changes.html", context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["can_decide_golive"] = (
+                request.user.has_perm(APPROVE_PERMISSION)
+                and obj.onboarding_status == Customer.Status.SUBMITTED
+            )
+            context["golive_ready"] = not golive_blockers(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)

@@ -1,0 +1,139 @@
+"""Overriding a dataset's interval for one customer, and what it costs in Xledger requests.
+
+Xledger's UK price list includes 5,000 requests a month; beyond that the customer pays. Staff see
+the estimate for the intervals they are about to save and must confirm an override that goes over.
+The project manager is told of every change (the SEMINE process requires it).
+"""
+
+import math
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Avg
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrations.datasets import Dataset
+from integrations.models import Run, Schedule
+from integrations.models.schedules import format_interval, validate_interval
+from portal.golive import require_permission
+from portal.models import AuditEntry
+from portal.notifications import notify_interval_changed
+
+OVERRIDE_PERMISSION = "integrations.override_interval"
+INCLUDED_REQUESTS_PER_MONTH = 5000
+MONTH = timedelta(days=30)
+
+
+def applicable_schedules(connection) -> list[Schedule]:
+    """The schedules that will run for this connection (fixed assets only when they apply)."""
+    schedules = list(connection.schedules.order_by("dataset"))
+    if not connection.customer.fixed_assets_apply:
+        schedules = [s for s in schedules if s.dataset != Dataset.FIXED_ASSETS]
+    return schedules
+
+
+def _fallback_estimate(connection, overrides=None) -> int:
+    """Runs a month × requests a run (the average of recent successful runs, at least 1)."""
+    overrides = overrides or {}
+    averages = dict(
+        Run.objects.filter(connection=connection, status=Run.Status.SUCCEEDED, full=False)
+        .values("dataset")
+        .annotate(avg=Avg("requests"))
+        .values_list("dataset", "avg")
+    )
+    total = 0
+    for schedule in applicable_schedules(connection):
+        interval = overrides.get(schedule.dataset, schedule.interval)
+        runs = math.ceil(MONTH / interval)
+        if schedule.dataset == Dataset.INVOICES:
+            # No invoices to send, no request: at most one request per expected invoice.
+            volume = connection.customer.expected_invoice_volume or 0
+            runs = min(runs, volume)
+        total += math.ceil(runs * max(averages.get(schedule.dataset) or 1, 1))
+    return total
+
+
+def estimated_monthly_requests(connection, overrides=None) -> int:
+    try:
+        from integrations.selectors import estimated_monthly_requests as engine_estimate
+    except ImportError:
+        return _fallback_estimate(connection, overrides)
+    return engine_estimate(connection, overrides=overrides)
+
+
+def interval_budget(connection, overrides=None) -> dict:
+    """What the intervals page shows: per-dataset intervals and the monthly request estimate."""
+    overrides = overrides or {}
+    rows = []
+    for schedule in applicable_schedules(connection):
+        interval = overrides.get(schedule.dataset, schedule.interval)
+        rows.append(
+            {
+                "schedule": schedule,
+                "interval": format_interval(interval),
+                "default": format_interval(schedule.default_interval),
+                "overridden": interval != schedule.default_interval,
+                "runs_per_month": math.ceil(MONTH / interval),
+            }
+        )
+    estimate = estimated_monthly_requests(connection, overrides or None)
+    return {
+        "rows": rows,
+        "estimate": estimate,
+        "included": INCLUDED_REQUESTS_PER_MONTH,
+        "over": estimate > INCLUDED_REQUESTS_PER_MONTH,
+        "percent": round(100 * estimate / INCLUDED_REQUESTS_PER_MONTH),
+    }
+
+
+@transaction.atomic
+def schedule_override_interval(*, schedule, interval, reason, by):
+    """Set (or with `interval=None`, clear) a dataset's interval override for one customer."""
+    require_permission(by, OVERRIDE_PERMISSION)
+    reason = (reason or "").strip()
+    if interval is not None:
+        validate_interval(interval)
+    if not reason:
+        raise ValidationError(_("Say why the interval changes; the project manager is told."))
+    schedule = (
+        Schedule.objects.select_for_update()
+        .select_related("connection__customer")
+        .get(pk=schedule.pk)
+    )
+    before = {
+        "interval": format_interval(schedule.interval),
+        "override": bool(schedule.interval_override),
+        "reason": schedule.override_reason,
+    }
+    now = timezone.now()
+    schedule.interval_override = interval
+    schedule.override_reason = reason if interval is not None else ""
+    schedule.override_by = by if interval is not None else None
+    schedule.override_at = now if interval is not None else None
+    # A shorter interval takes effect now, not after the old, longer wait.
+    if schedule.enabled and schedule.next_run_at and schedule.next_run_at > now + schedule.interval:
+        schedule.next_run_at = now + schedule.interval
+    schedule.save()
+    after = {
+        "interval": format_interval(schedule.interval),
+        "override": bool(schedule.interval_override),
+        "reason": schedule.override_reason,
+    }
+    customer = schedule.connection.customer
+    AuditEntry.record(
+        actor=by,
+        action="interval_changed",
+        customer=customer,
+        target=f"{customer} · {schedule.get_dataset_display()}",
+        before=before,
+        after=after,
+        comment=reason,
+    )
+    transaction.on_commit(
+        lambda: notify_interval_changed(
+            schedule, before=before["interval"], after=after["interval"], reason=reason, by=by
+        )
+    )
+    return schedule

@@ -1,0 +1,167 @@
+"""Support actions taken from the admin: resync, pause/resume, re-verify, release a stuck run,
+acknowledge/mute/resolve an issue, replace a token.
+
+Each checks the actor's permission, calls the engine's service (`integrations.services`) and
+records who did what, with before/after, in the audit log. Tokens never reach the audit log: a
+token change records the fingerprints only.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrations.datasets import Dataset
+from integrations.models import Issue, Run
+from portal.golive import require_permission
+from portal.models import AuditEntry
+
+
+def _connection_target(connection, suffix=""):
+    text = str(connection.customer)
+    return f"{text} · {suffix}" if suffix else text
+
+
+@transaction.atomic
+def connection_resync(*, connection, dataset=None, full=False, by):
+    """Queue a manual sync of one dataset, or of every dataset when `dataset` is None."""
+    from integrations.services import resync
+
+    require_permission(by, "integrations.resync_connection")
+    if dataset is not None and dataset not in Dataset.values:
+        raise ValidationError(_("Unknown dataset %(dataset)s.") % {"dataset": dataset})
+    runs = resync(connection=connection, dataset=dataset, full=full, by=by) or []
+    AuditEntry.record(
+        actor=by,
+        action="resync",
+        customer=connection.customer,
+        target=_connection_target(connection, dataset or _("everything")),
+        after={
+            "dataset": dataset or "all",
+            "full": bool(full),
+            "runs": [{"id": run.pk, "dataset": run.dataset} for run in runs],
+        },
+    )
+    return runs
+
+
+@transaction.atomic
+def connection_set_paused(*, connection, paused, by):
+    from integrations.services import connection_pause, connection_resume
+
+    require_permission(by, "integrations.pause_connection")
+    before = {"status": connection.status}
+    if paused:
+        connection_pause(connection=connection, by=by)
+    else:
+        connection_resume(connection=connection, by=by)
+    connection.refresh_from_db(fields=["status", "status_changed_at"])
+    AuditEntry.record(
+        actor=by,
+        action="connection_paused" if paused else "connection_resumed",
+        customer=connection.customer,
+        target=_connection_target(connection),
+        before=before,
+        after={"status": connection.status},
+    )
+    return connection
+
+
+def connection_reverify_audited(*, connection, by):
+    """Re-check the token against Xledger (outside a transaction: it calls Xledger)."""
+    from integrations.services import connection_reverify
+
+    require_permission(by, "integrations.reverify_connection")
+    before = {"status": connection.status, "verified_ok": bool(connection.verification.get("ok"))}
+    verification = connection_reverify(connection=connection, by=by)
+    connection.refresh_from_db()
+    AuditEntry.record(
+        actor=by,
+        action="connection_reverified",
+        customer=connection.customer,
+        target=_connection_target(connection),
+        before=before,
+        after={
+            "status": connection.status,
+            "verified_ok": bool(connection.verification.get("ok")),
+        },
+    )
+    return verification
+
+
+@transaction.atomic
+def run_release_audited(*, run, by):
+    """Release a stuck (queued or running) run so the dataset can run again."""
+    from integrations.services import run_release
+
+    require_permission(by, "integrations.release_run")
+    run = Run.objects.select_for_update().select_related("connection__customer").get(pk=run.pk)
+    if run.status not in Run.ACTIVE_STATUSES:
+        raise ValidationError(
+            _("Run #%(id)s is %(status)s, not stuck.")
+            % {"id": run.pk, "status": run.get_status_display()}
+        )
+    before = {
+        "status": run.status,
+        "worker": run.worker,
+        "heartbeat_at": run.heartbeat_at.isoformat() if run.heartbeat_at else None,
+    }
+    run_release(run=run, by=by)
+    run.refresh_from_db()
+    AuditEntry.record(
+        actor=by,
+        action="run_released",
+        customer=run.connection.customer,
+        target=_connection_target(run.connection, f"{run.dataset} run #{run.pk}"),
+        before=before,
+        after={"status": run.status},
+    )
+    return run
+
+
+ISSUE_TRANSITIONS = {
+    Issue.Status.ACKNOWLEDGED: "issue_acknowledged",
+    Issue.Status.MUTED: "issue_muted",
+    Issue.Status.RESOLVED: "issue_resolved",
+    Issue.Status.OPEN: "issue_reopened",
+}
+
+
+@transaction.atomic
+def issue_set_status(*, issue, status, by):
+    require_permission(by, "integrations.change_issue")
+    issue = (
+        Issue.objects.select_for_update().select_related("connection__customer").get(pk=issue.pk)
+    )
+    if issue.status == status:
+        return issue
+    if issue.status == Issue.Status.RESOLVED:
+        raise ValidationError(_("A resolved issue stays resolved; a new one opens if it recurs."))
+    before = {"status": issue.status}
+    issue.status = status
+    if status == Issue.Status.ACKNOWLEDGED:
+        issue.acknowledged_by = by
+    if status == Issue.Status.RESOLVED:
+        issue.resolved_at = timezone.now()
+    issue.save()
+    AuditEntry.record(
+        actor=by,
+        action=ISSUE_TRANSITIONS[status],
+        customer=issue.connection.customer,
+        target=_connection_target(issue.connection, issue.title[:120]),
+        before=before,
+        after={"status": issue.status},
+    )
+    return issue
+
+
+def token_change_recorded(*, connection, before_fingerprint, by):
+    """Audit a token replacement by its fingerprints; never the value."""
+    AuditEntry.record(
+        actor=by,
+        action="token_changed",
+        customer=connection.customer,
+        target=_connection_target(connection),
+        before={"fingerprint": before_fingerprint or None},
+        after={"fingerprint": connection.token_fingerprint, "status": connection.status},
+    )

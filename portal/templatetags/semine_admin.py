@@ -1,0 +1,82 @@
+"""The dashboard on the admin index: customers by status, connections needing attention, runs in
+the last 24 hours by status. A constant handful of grouped queries, whatever the data volume."""
+
+from datetime import timedelta
+
+from django import template
+from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import Connection, Issue, Run
+from portal.models import Customer
+
+register = template.Library()
+
+ATTENTION_LIMIT = 10
+
+
+def dashboard_data(user, now=None):
+    now = now or timezone.now()
+    data = {}
+    if user.has_perm("portal.view_customer"):
+        counts = dict(
+            Customer.objects.order_by()
+            .values_list("onboarding_status")
+            .annotate(n=Count("pk"))
+            .values_list("onboarding_status", "n")
+        )
+        url = reverse("admin:portal_customer_changelist")
+        data["customers"] = [
+            {
+                "label": label,
+                "count": counts.get(value, 0),
+                "url": f"{url}?onboarding_status__exact={value}",
+            }
+            for value, label in Customer.Status.choices
+        ]
+    if user.has_perm("integrations.view_connection"):
+        open_issue = Issue.objects.filter(
+            connection=OuterRef("pk"), status__in=[Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
+        )
+        attention = Connection.objects.annotate(has_issue=Exists(open_issue)).filter(
+            Q(status__in=[Connection.Status.NEEDS_ATTENTION, Connection.Status.PAUSED])
+            | Q(has_issue=True)
+        )
+        data["attention"] = list(
+            attention.select_related("customer").order_by("-status_changed_at")[:ATTENTION_LIMIT]
+        )
+        data["attention_total"] = attention.count()
+    if user.has_perm("integrations.view_run"):
+        since = now - timedelta(hours=24)
+        counts = dict(
+            Run.objects.filter(queued_at__gte=since)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .values_list("status", "n")
+        )
+        url = reverse("admin:integrations_run_changelist")
+        data["runs"] = [
+            {
+                "label": label,
+                "count": counts.get(value, 0),
+                "status": value,
+                "url": f"{url}?status__exact={value}&queued_at__gte={since:%Y-%m-%d}",
+            }
+            for value, label in Run.Status.choices
+        ]
+        data["runs_total"] = sum(counts.values())
+    if user.has_perm("integrations.view_issue"):
+        data["open_issues"] = Issue.objects.filter(
+            status__in=[Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
+        ).count()
+    return data
+
+
+@register.inclusion_tag("admin/semine_dashboard.html", takes_context=True)
+def semine_dashboard(context):
+    request = context.get("request")
+    if request is None or not request.user.is_staff:
+        return {"show": False}
+    return {"show": True, **dashboard_data(request.user)}
