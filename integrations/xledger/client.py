@@ -59,15 +59,19 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.U
 FileSpec = tuple[str, bytes, str]
 
 
-def clean_token(token: str) -> str:
-    """Trim what a paste adds; refuse anything that cannot be a token before it is sent."""
+WRONG_SHAPE = (
+    "The API token has the wrong shape: it should be one word of letters, digits, '-' and '_' "
+    "(copy it again from Xledger)."
+)
+
+
+def clean_token(token: str) -> str | None:
+    """The token as pasted minus surrounding white space, or None if it cannot be a token.
+
+    Returns rather than raises, so that no frame of a traceback holds a rejected token.
+    """
     token = (token or "").strip()
-    if not TOKEN_PATTERN.fullmatch(token):
-        raise AuthenticationError(
-            "The API token has the wrong shape: it should be one word of letters, digits, "
-            "'-' and '_' (copy it again from Xledger)."
-        )
-    return token
+    return token if TOKEN_PATTERN.fullmatch(token) else None
 
 
 @dataclass
@@ -116,14 +120,15 @@ class XledgerClient:
         self.max_attempts = int(max_attempts or settings.XLEDGER_MAX_ATTEMPTS)
         self.sleep = sleep
         self.request_count = 0
+        token = clean_token(token)
+        if token is None:
+            raise AuthenticationError(WRONG_SHAPE)
         self._http = httpx.Client(
-            headers={
-                "Authorization": f"{AUTH_SCHEME} {clean_token(token)}",
-                "Accept": "application/json",
-            },
+            headers={"Authorization": f"{AUTH_SCHEME} {token}", "Accept": "application/json"},
             timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             transport=transport,
         )
+        del token  # from here on it lives only in the headers
 
     def __repr__(self) -> str:
         return f"<XledgerClient url={self.url!r} requests={self.request_count}>"
@@ -208,6 +213,8 @@ class XledgerClient:
             if end_cursor is None and nodes:
                 end_cursor = (connection.get("edges") or [{}])[-1].get("cursor")
             yield Page(nodes=nodes, end_cursor=end_cursor, has_next_page=has_next, data=data)
+            # Let go of this page before asking for the next: one page in memory, not two.
+            del data, connection, nodes
             if not has_next:
                 return
             if end_cursor is None or end_cursor == after:

@@ -1,5 +1,6 @@
 """Each kind of failure, from each way Xledger (or the network) can produce it."""
 
+import traceback
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -235,12 +236,25 @@ def test_it_still_raises_rate_limits_to_partial_callers():
         client.execute_partial(QUERY)
 
 
-def test_it_refuses_a_token_of_the_wrong_shape_before_sending():
+@pytest.mark.parametrize(
+    "bad", ["abc def ghi jkl", "tokentoken\ttoken", "abc$defghijk", "", "short"]
+)
+def test_it_refuses_a_token_of_the_wrong_shape_before_sending(bad):
     calls = []
     with pytest.raises(AuthenticationError) as info:
-        XledgerClient("abc def ghi jkl", transport=httpx.MockTransport(calls.append))
-    assert "abc def" not in str(info.value)
+        XledgerClient(bad, transport=httpx.MockTransport(calls.append))
     assert calls == []
+    assert info.value.kind == "auth"
+    if bad:
+        shown = traceback.TracebackException.from_exception(info.value, capture_locals=True)
+        ours = [f for f in shown.stack if f.filename.endswith("xledger/client.py")]
+        assert ours  # the client's own frames, whose locals we control
+        assert all(bad not in repr(frame.locals) for frame in ours)
+
+
+def test_it_treats_a_bad_format_answer_as_authentication():
+    exc = raised(answer(401, [{"message": "Bad format for API Token"}]))
+    assert isinstance(exc, AuthenticationError)
 
 
 def test_it_trims_a_pasted_token():
