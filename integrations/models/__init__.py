@@ -2,6 +2,8 @@
 
 from integrations.models.api_keys import ApiKey
 from integrations.models.connections import ClientEntity, Connection
+from integrations.models.engine import DispatcherTick
+from integrations.models.invoices import Invoice, InvoiceAttachment, InvoiceLine
 from integrations.models.mirror import (
     Account,
     Currency,
@@ -16,6 +18,7 @@ from integrations.models.schedules import Schedule
 
 __all__ = [
     "ApiKey",
-    "Account", "ClientEntity", "Connection", "Currency", "FixedAsset", "Issue", "ObjectKind",
+    "Account", "ClientEntity", "Connection", "Currency", "DispatcherTick", "FixedAsset", "Invoice",
+    "InvoiceAttachment", "InvoiceLine", "Issue", "ObjectKind",
     "ObjectValue", "RequestUsage", "Run", "Schedule", "Supplier", "VatCode",
 ]

@@ -1,0 +1,1 @@
+"""Invoices to Xledger: intake, the outbox and the exactly-once sender."""
