@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q
 from ninja import Field, Path, Router, Schema
 
 from integrations.api.auth import live_connection_for
+from integrations.api.errors import responses
 from integrations.api.mirror import CustomerId
 from integrations.models import ClientEntity, Connection
 from portal.models import Customer
@@ -64,7 +65,12 @@ def customer_out(connection: Connection) -> dict:
     }
 
 
-@router.get("", response=CustomerList, operation_id="list_customers", summary="Live customers")
+@router.get(
+    "",
+    response=responses(CustomerList),
+    operation_id="list_customers",
+    summary="Live customers",
+)
 def list_customers(request):
     connections = (
         Connection.objects.select_related("customer")
@@ -78,7 +84,10 @@ def list_customers(request):
 
 
 @router.get(
-    "/{customer_id}", response=CustomerOut, operation_id="get_customer", summary="One live customer"
+    "/{customer_id}",
+    response=responses(CustomerOut),
+    operation_id="get_customer",
+    summary="One live customer",
 )
 def get_customer(request, customer_id: Path[CustomerId]):
     return customer_out(live_connection_for(request, customer_id))

@@ -20,6 +20,7 @@ from pydantic import field_validator
 
 from integrations.api.auth import live_connection_for
 from integrations.api.cursors import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, keyset_page
+from integrations.api.errors import responses
 from integrations.models import (
     Account,
     Currency,
@@ -206,7 +207,7 @@ def register(path, model, item, summary, extra_fields=None, params=ListParams, e
 
     @router.get(
         f"/{{customer_id}}/{path}",
-        response=page_schema(item),
+        response=responses(page_schema(item)),
         operation_id=f"list_{name}",
         url_name=f"list_{name}",
         summary=summary,

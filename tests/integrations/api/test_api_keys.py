@@ -53,7 +53,10 @@ def test_it_hides_other_customers_from_a_restricted_key(live_connection):
     client = ApiClient(plaintext)
 
     assert client.get(f"/api/customers/{live_connection.customer_id}/suppliers").status_code == 200
-    for url in [f"/api/customers/{other.customer_id}/suppliers", f"/api/customers/{other.customer_id}"]:
+    for url in [
+        f"/api/customers/{other.customer_id}/suppliers",
+        f"/api/customers/{other.customer_id}",
+    ]:
         response = client.get(url)
         assert response.status_code == 404
         assert response.json() == {"detail": "Not Found"}

@@ -1,0 +1,80 @@
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.db import OperationalError
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from integrations.api import health
+
+
+def record_tick(ago):
+    try:
+        tick_model = apps.get_model("integrations", "DispatcherTick")
+    except LookupError:  # pragma: no cover - the sync engine's model is not there yet
+        pytest.skip("integrations.DispatcherTick does not exist yet")
+    tick_model.objects.update_or_create(
+        id=tick_model.SINGLETON_ID, defaults={"ticked_at": timezone.now() - ago}
+    )
+
+
+def test_it_is_healthy_with_a_recent_tick(client, db):
+    record_tick(timedelta(seconds=30))
+    response = client.get("/health/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == {"ok": True}
+    assert body["checks"]["dispatcher"]["ok"] is True
+    assert 29 <= body["checks"]["dispatcher"]["age_seconds"] < 60
+    assert body["checks"]["dispatcher"]["max_age_seconds"] == 180
+    assert body["checks"]["tasks"] == {"ok": True, "queued": 0, "in_progress": 0}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_it_counts_queued_tasks(client, db):
+    record_tick(timedelta(seconds=5))
+    async_task("math.floor", 1.5)
+    async_task("math.floor", 2.5)
+    assert client.get("/health/").json()["checks"]["tasks"]["queued"] == 2
+
+
+def test_it_fails_when_the_tick_is_stale(client, db):
+    record_tick(timedelta(minutes=4))
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["status"] == "fail"
+    assert response.json()["checks"]["dispatcher"]["ok"] is False
+
+
+def test_it_follows_the_max_tick_age_setting(client, db, settings):
+    settings.HEALTH_MAX_TICK_AGE = timedelta(minutes=10)
+    record_tick(timedelta(minutes=4))
+    assert client.get("/health/").status_code == 200
+
+
+def test_it_fails_when_the_dispatcher_never_ticked(client, db):
+    response = client.get("/health/")
+    assert response.status_code == 503
+    assert response.json()["checks"]["dispatcher"]["error"] == "the dispatcher has never ticked"
+
+
+class UnreachableDatabase:
+    def cursor(self):
+        raise OperationalError("could not connect to server")
+
+
+def test_it_fails_when_the_database_is_unreachable(client, db, monkeypatch):
+    record_tick(timedelta(seconds=5))
+    monkeypatch.setattr(health, "connection", UnreachableDatabase())
+    response = client.get("/health/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"]["database"] == {"ok": False}
+    assert body["checks"]["dispatcher"]["ok"] is False
+
+
+def test_it_needs_no_login_and_only_reads(client, db):
+    assert client.get("/health/").status_code in (200, 503)
+    assert client.post("/health/").status_code == 405
