@@ -23,5 +23,7 @@ def build_sandbox_schema() -> GraphQLSchema:
     schema = build_schema(SDL_PATH.read_text(encoding="utf-8"))
     # Input scalars stay lenient on purpose (graphql-core's default for custom scalars):
     # a bad amount or date must fail only its own import item, not the whole request.
-    schema.type_map["Decimal"].serialize = _serialize_decimal
+    decimal = schema.type_map["Decimal"]
+    decimal.serialize = _serialize_decimal  # graphql-core 3.2
+    decimal.coerce_output_value = _serialize_decimal  # graphql-core 3.3
     return schema

@@ -78,76 +78,171 @@ VAT_CODES = (
     ("91", "Kjøp av klimakvoter og gull, fradrag", 25.0, "2710"),
 )
 
-# A Norwegian chart of accounts in the NS 4102 shape (code, description).
-ACCOUNTS = (
-    ("1000", "Forskning og utvikling"), ("1020", "Konsesjoner"), ("1030", "Patenter"),
-    ("1070", "Utsatt skattefordel"), ("1080", "Goodwill"), ("1100", "Forretningsbygg"),
-    ("1120", "Bygningsmessige anlegg"), ("1130", "Anlegg under utførelse"),
-    ("1140", "Jord- og skogbrukseiendommer"), ("1150", "Tomter og andre grunnarealer"),
-    ("1160", "Boliger inkl. tomter"), ("1200", "Maskiner og anlegg"),
-    ("1230", "Personbiler"), ("1240", "Lastebiler"), ("1250", "Inventar"),
-    ("1260", "Fast bygningsinventar"), ("1270", "Verktøy"), ("1280", "Kontormaskiner"),
-    ("1290", "Andre driftsmidler"), ("1300", "Investeringer i datterselskap"),
-    ("1320", "Lån til foretak i samme konsern"), ("1350", "Investeringer i aksjer og andeler"),
-    ("1380", "Fordringer på ansatte"), ("1400", "Råvarer og innkjøpte halvfabrikata"),
-    ("1420", "Varer under tilvirkning"), ("1440", "Ferdige egentilvirkede varer"),
-    ("1460", "Innkjøpte varer for videresalg"), ("1500", "Kundefordringer"),
-    ("1530", "Opptjent, ikke fakturert driftsinntekt"), ("1570", "Andre kortsiktige fordringer"),
-    ("1580", "Avsetning tap på fordringer"), ("1600", "Utgående merverdiavgift"),
-    ("1610", "Inngående merverdiavgift"), ("1640", "Oppgjørskonto merverdiavgift"),
-    ("1700", "Forskuddsbetalt leiekostnad"), ("1710", "Forskuddsbetalt rentekostnad"),
-    ("1749", "Andre forskuddsbetalte kostnader"), ("1750", "Påløpt leieinntekt"),
-    ("1800", "Aksjer og andeler i foretak i samme konsern"), ("1810", "Markedsbaserte aksjer"),
-    ("1900", "Kontanter"), ("1920", "Bankinnskudd"), ("1950", "Bankinnskudd for skattetrekk"),
-    ("2000", "Aksjekapital"), ("2020", "Overkurs"), ("2050", "Annen egenkapital"),
-    ("2080", "Udekket tap"), ("2100", "Pensjonsforpliktelser"), ("2120", "Utsatt skatt"),
-    ("2160", "Uopptjent inntekt"), ("2200", "Konvertible lån"), ("2220", "Gjeld til kredittinstitusjoner"),
-    ("2250", "Gjeld til ansatte og eiere"), ("2290", "Annen langsiktig gjeld"),
-    ("2380", "Kassekreditt"), ("2400", "Leverandørgjeld"), ("2460", "Leverandørgjeld til datterselskap"),
-    ("2500", "Betalbar skatt, ikke utlignet"), ("2510", "Betalbar skatt, utlignet"),
-    ("2600", "Forskuddstrekk"), ("2610", "Påleggstrekk"), ("2700", "Utgående merverdiavgift"),
-    ("2710", "Inngående merverdiavgift"), ("2740", "Oppgjørskonto merverdiavgift"),
-    ("2770", "Skyldig arbeidsgiveravgift"), ("2780", "Påløpt arbeidsgiveravgift på påløpt lønn"),
-    ("2800", "Avsatt utbytte"), ("2900", "Forskudd fra kunder"), ("2910", "Gjeld til ansatte"),
-    ("2920", "Gjeld til selskap i samme konsern"), ("2940", "Skyldig feriepenger"),
-    ("2960", "Påløpt rente"), ("2970", "Uopptjent inntekt"), ("2990", "Annen kortsiktig gjeld"),
-    ("3000", "Salgsinntekt, avgiftspliktig"), ("3100", "Salgsinntekt, avgiftsfri"),
-    ("3200", "Salgsinntekt, utenfor avgiftsområdet"), ("3400", "Offentlig tilskudd"),
-    ("3600", "Leieinntekt fast eiendom"), ("3700", "Provisjonsinntekt"),
-    ("3900", "Annen driftsrelatert inntekt"), ("4000", "Innkjøp av råvarer og halvfabrikata"),
-    ("4100", "Innkjøp av varer under tilvirkning"), ("4300", "Innkjøp av varer for videresalg"),
-    ("4500", "Fremmedytelse og underentreprise"), ("4990", "Beholdningsendring"),
-    ("5000", "Lønn til ansatte"), ("5090", "Påløpt, ikke utbetalt lønn"),
-    ("5180", "Påløpte feriepenger"), ("5200", "Fri bil"), ("5210", "Fri telefon"),
-    ("5250", "Gruppelivsforsikring"), ("5280", "Annen fordel i arbeidsforhold"),
-    ("5300", "Annen oppgavepliktig godtgjørelse"), ("5330", "Godtgjørelse til styre"),
-    ("5400", "Arbeidsgiveravgift"), ("5420", "Innberetningspliktig pensjonskostnad"),
-    ("5900", "Annen personalkostnad"), ("5910", "Kantinekostnad"),
-    ("5920", "Yrkesskadeforsikring"), ("5950", "Velferdstiltak"), ("6000", "Avskrivning på bygninger"),
-    ("6010", "Avskrivning på transportmidler"), ("6015", "Avskrivning på maskiner"),
-    ("6017", "Avskrivning på inventar"), ("6100", "Frakt, transport og forsikring ved vareforsendelse"),
-    ("6200", "Elektrisitet"), ("6210", "Gass"), ("6250", "Bensin, dieselolje"),
-    ("6300", "Leie lokaler"), ("6320", "Renovasjon, vann, avløp"), ("6340", "Lys, varme"),
-    ("6360", "Renhold"), ("6390", "Annen kostnad lokaler"), ("6400", "Leie maskiner"),
-    ("6410", "Leie inventar"), ("6420", "Leie datasystemer"), ("6440", "Leie transportmidler"),
-    ("6500", "Motordrevet verktøy"), ("6540", "Inventar"), ("6550", "Driftsmaterialer"),
-    ("6551", "Datautstyr (hardware)"), ("6552", "Programvare anskaffelse"),
-    ("6560", "Rekvisita"), ("6600", "Reparasjon og vedlikehold bygninger"),
-    ("6620", "Reparasjon og vedlikehold utstyr"), ("6700", "Revisjons- og regnskapshonorar"),
-    ("6705", "Regnskapshonorar"), ("6720", "Honorar for økonomisk og juridisk bistand"),
-    ("6790", "Annen fremmed tjeneste"), ("6800", "Kontorrekvisita"), ("6840", "Aviser, tidsskrifter, bøker"),
-    ("6860", "Møte, kurs, oppdatering"), ("6900", "Telefon"), ("6907", "Datakommunikasjon"),
-    ("6940", "Porto"), ("7000", "Drivstoff"), ("7020", "Vedlikehold"), ("7040", "Forsikring og avgifter"),
-    ("7100", "Bilgodtgjørelse, oppgavepliktig"), ("7130", "Reisekostnad, oppgavepliktig"),
-    ("7140", "Reisekostnad, ikke oppgavepliktig"), ("7150", "Diettkostnad, oppgavepliktig"),
-    ("7300", "Salgskostnad"), ("7320", "Reklamekostnad"), ("7350", "Representasjon, fradragsberettiget"),
-    ("7400", "Kontingent, fradragsberettiget"), ("7420", "Gave, fradragsberettiget"),
-    ("7500", "Forsikringspremie"), ("7600", "Lisensavgift og royalties"),
-    ("7700", "Styre- og bedriftsforsamlingsmøter"), ("7770", "Bank og kortgebyrer"),
-    ("7790", "Annen kostnad"), ("7830", "Tap på fordringer"), ("8040", "Renteinntekt"),
-    ("8060", "Valutagevinst (agio)"), ("8140", "Rentekostnad"), ("8160", "Valutatap (disagio)"),
-    ("8300", "Betalbar skatt"), ("8320", "Endring utsatt skatt"), ("8800", "Årsresultat"),
-)  # fmt: skip
+# A Norwegian chart of accounts in the NS 4102 shape: "<code> <description>" per line.
+_CHART = """
+1000 Forskning og utvikling
+1020 Konsesjoner
+1030 Patenter
+1070 Utsatt skattefordel
+1080 Goodwill
+1100 Forretningsbygg
+1120 Bygningsmessige anlegg
+1130 Anlegg under utførelse
+1140 Jord- og skogbrukseiendommer
+1150 Tomter og andre grunnarealer
+1160 Boliger inkl. tomter
+1200 Maskiner og anlegg
+1230 Personbiler
+1240 Lastebiler
+1250 Inventar
+1260 Fast bygningsinventar
+1270 Verktøy
+1280 Kontormaskiner
+1290 Andre driftsmidler
+1300 Investeringer i datterselskap
+1320 Lån til foretak i samme konsern
+1350 Investeringer i aksjer og andeler
+1380 Fordringer på ansatte
+1400 Råvarer og innkjøpte halvfabrikata
+1420 Varer under tilvirkning
+1440 Ferdige egentilvirkede varer
+1460 Innkjøpte varer for videresalg
+1500 Kundefordringer
+1530 Opptjent, ikke fakturert driftsinntekt
+1570 Andre kortsiktige fordringer
+1580 Avsetning tap på fordringer
+1600 Utgående merverdiavgift
+1610 Inngående merverdiavgift
+1640 Oppgjørskonto merverdiavgift
+1700 Forskuddsbetalt leiekostnad
+1710 Forskuddsbetalt rentekostnad
+1749 Andre forskuddsbetalte kostnader
+1750 Påløpt leieinntekt
+1800 Aksjer og andeler i foretak i samme konsern
+1810 Markedsbaserte aksjer
+1900 Kontanter
+1920 Bankinnskudd
+1950 Bankinnskudd for skattetrekk
+2000 Aksjekapital
+2020 Overkurs
+2050 Annen egenkapital
+2080 Udekket tap
+2100 Pensjonsforpliktelser
+2120 Utsatt skatt
+2160 Uopptjent inntekt
+2200 Konvertible lån
+2220 Gjeld til kredittinstitusjoner
+2250 Gjeld til ansatte og eiere
+2290 Annen langsiktig gjeld
+2380 Kassekreditt
+2400 Leverandørgjeld
+2460 Leverandørgjeld til datterselskap
+2500 Betalbar skatt, ikke utlignet
+2510 Betalbar skatt, utlignet
+2600 Forskuddstrekk
+2610 Påleggstrekk
+2700 Utgående merverdiavgift
+2710 Inngående merverdiavgift
+2740 Oppgjørskonto merverdiavgift
+2770 Skyldig arbeidsgiveravgift
+2780 Påløpt arbeidsgiveravgift på påløpt lønn
+2800 Avsatt utbytte
+2900 Forskudd fra kunder
+2910 Gjeld til ansatte
+2920 Gjeld til selskap i samme konsern
+2940 Skyldig feriepenger
+2960 Påløpt rente
+2970 Uopptjent inntekt
+2990 Annen kortsiktig gjeld
+3000 Salgsinntekt, avgiftspliktig
+3100 Salgsinntekt, avgiftsfri
+3200 Salgsinntekt, utenfor avgiftsområdet
+3400 Offentlig tilskudd
+3600 Leieinntekt fast eiendom
+3700 Provisjonsinntekt
+3900 Annen driftsrelatert inntekt
+4000 Innkjøp av råvarer og halvfabrikata
+4100 Innkjøp av varer under tilvirkning
+4300 Innkjøp av varer for videresalg
+4500 Fremmedytelse og underentreprise
+4990 Beholdningsendring
+5000 Lønn til ansatte
+5090 Påløpt, ikke utbetalt lønn
+5180 Påløpte feriepenger
+5200 Fri bil
+5210 Fri telefon
+5250 Gruppelivsforsikring
+5280 Annen fordel i arbeidsforhold
+5300 Annen oppgavepliktig godtgjørelse
+5330 Godtgjørelse til styre
+5400 Arbeidsgiveravgift
+5420 Innberetningspliktig pensjonskostnad
+5900 Annen personalkostnad
+5910 Kantinekostnad
+5920 Yrkesskadeforsikring
+5950 Velferdstiltak
+6000 Avskrivning på bygninger
+6010 Avskrivning på transportmidler
+6015 Avskrivning på maskiner
+6017 Avskrivning på inventar
+6100 Frakt, transport og forsikring ved vareforsendelse
+6200 Elektrisitet
+6210 Gass
+6250 Bensin, dieselolje
+6300 Leie lokaler
+6320 Renovasjon, vann, avløp
+6340 Lys, varme
+6360 Renhold
+6390 Annen kostnad lokaler
+6400 Leie maskiner
+6410 Leie inventar
+6420 Leie datasystemer
+6440 Leie transportmidler
+6500 Motordrevet verktøy
+6540 Inventar
+6550 Driftsmaterialer
+6551 Datautstyr (hardware)
+6552 Programvare anskaffelse
+6560 Rekvisita
+6600 Reparasjon og vedlikehold bygninger
+6620 Reparasjon og vedlikehold utstyr
+6700 Revisjons- og regnskapshonorar
+6705 Regnskapshonorar
+6720 Honorar for økonomisk og juridisk bistand
+6790 Annen fremmed tjeneste
+6800 Kontorrekvisita
+6840 Aviser, tidsskrifter, bøker
+6860 Møte, kurs, oppdatering
+6900 Telefon
+6907 Datakommunikasjon
+6940 Porto
+7000 Drivstoff
+7020 Vedlikehold
+7040 Forsikring og avgifter
+7100 Bilgodtgjørelse, oppgavepliktig
+7130 Reisekostnad, oppgavepliktig
+7140 Reisekostnad, ikke oppgavepliktig
+7150 Diettkostnad, oppgavepliktig
+7300 Salgskostnad
+7320 Reklamekostnad
+7350 Representasjon, fradragsberettiget
+7400 Kontingent, fradragsberettiget
+7420 Gave, fradragsberettiget
+7500 Forsikringspremie
+7600 Lisensavgift og royalties
+7700 Styre- og bedriftsforsamlingsmøter
+7770 Bank og kortgebyrer
+7790 Annen kostnad
+7830 Tap på fordringer
+8040 Renteinntekt
+8060 Valutagevinst (agio)
+8140 Rentekostnad
+8160 Valutatap (disagio)
+8300 Betalbar skatt
+8320 Endring utsatt skatt
+8800 Årsresultat
+"""
+ACCOUNTS = tuple(tuple(line.split(" ", 1)) for line in _CHART.strip().splitlines())
 
 OBJECT_KINDS = (
     ("AVDELING", "Avdeling"),
@@ -161,6 +256,7 @@ ASSET_NAMES = (
     "Varebil Ford Transit", "Gaffeltruck Toyota", "Kjølerom", "Servere og nettverk",
     "Kontorinventar Bergen", "Produksjonslinje", "Båt med påhengsmotor", "Lagerreoler",
 )  # fmt: skip
+PROJECT_KINDS = ("rehabilitering", "nybygg", "drift", "utvidelse")
 ASSET_STATUSES = ("Aktiv", "Aktiv", "Aktiv", "Solgt", "Utrangert")
 
 
@@ -321,7 +417,7 @@ def seed_store(store: Store, *, seed: int, suppliers: int, clients: int, now: da
             end = start + timedelta(days=rng.randrange(90, 900)) if rng.random() < 0.4 else None
             add_value(
                 "PROSJEKT", f"P{owner % 100:02d}{j + 1:03d}",
-                f"Prosjekt {rng.choice(NO_PLACES)} {rng.choice(('rehabilitering', 'nybygg', 'drift', 'utvidelse'))}",
+                f"Prosjekt {rng.choice(NO_PLACES)} {rng.choice(PROJECT_KINDS)}",
                 owner, start.isoformat(), end.isoformat() if end else None,
             )  # fmt: skip
     for j in range(rng.randint(3, 6)):

@@ -29,7 +29,8 @@ def all_pages(client, field, selection, first=100, extra=""):
     while True:
         query = (
             f"query($after: String) {{ {field}(first: {first}, after: $after{extra}) "
-            f"{{ edges {{ cursor node {{ {selection} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"
+            f"{{ edges {{ cursor node {{ {selection} }} }} "
+            f"pageInfo {{ hasNextPage endCursor }} }} }}"
         )
         status, body = gql(client, query, {"after": after})
         requests += 1

@@ -38,7 +38,10 @@ def test_it_pages_backwards_with_last_and_before():
     client = client_for(sb)
     _, body = gql(client, "{ suppliers(first: 30) { edges { node { dbId } } } }")
     ids = [e["node"]["dbId"] for e in body["data"]["suppliers"]["edges"]]
-    query = "query($b: String) { suppliers(last: 5, before: $b) { edges { node { dbId } } pageInfo { hasPreviousPage startCursor } } }"
+    query = (
+        "query($b: String) { suppliers(last: 5, before: $b) "
+        "{ edges { node { dbId } } pageInfo { hasPreviousPage startCursor } } }"
+    )
     _, body = gql(client, query, {"b": str(ids[20])})
     page = body["data"]["suppliers"]
     assert [e["node"]["dbId"] for e in page["edges"]] == ids[15:20]
