@@ -6,6 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from integrations.datasets import Dataset
 
 
+class RunLost(Exception):
+    """The run was taken away from this worker (reaped or released): stop, write nothing."""
+
+
 class Run(models.Model):
     """One execution of a schedule: who/what started it, how it went, what it cost in requests."""
 
@@ -58,6 +62,12 @@ class Run(models.Model):
     )
     error_kind = models.CharField(max_length=30, blank=True)
     error_message = models.TextField(blank=True)
+    watermark = models.DateTimeField(
+        null=True, blank=True, help_text=_("Largest Xledger modifiedAt this run saw.")
+    )
+    delta_cursor = models.CharField(
+        max_length=100, blank=True, help_text=_("Delta cursor this run reached.")
+    )
 
     class Meta:
         ordering = ["-queued_at"]
@@ -80,6 +90,32 @@ class Run(models.Model):
 
     def __str__(self):
         return f"{self.get_dataset_display()} {self.get_status_display()} #{self.pk}"
+
+    REJECTION_SAMPLE = 20  # rejected records kept with their reason; the count is exact
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    def record_page(self, *, requests=None, rejections=(), **counts) -> None:
+        """Add one page's counts and beat the heartbeat, in one conditional UPDATE.
+
+        The UPDATE only matches while the run is still `running`: if the reaper (or a person)
+        has abandoned it meanwhile, this raises RunLost and the worker stops writing.
+        """
+        for name, value in counts.items():
+            setattr(self, name, getattr(self, name) + value)
+        if requests is not None:
+            self.requests = requests
+        room = self.REJECTION_SAMPLE - len(self.rejections)
+        if rejections and room > 0:
+            self.rejections = [*self.rejections, *list(rejections)[:room]]
+        self.pages += 1
+        self.heartbeat_at = timezone.now()
+        fields = [*counts, "pages", "heartbeat_at", "requests", "rejections"]
+        values = {name: getattr(self, name) for name in fields}
+        if not Run.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(**values):
+            raise RunLost(f"Run {self.pk} is no longer running (abandoned or released).")
 
     @property
     def duration(self):

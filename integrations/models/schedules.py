@@ -1,4 +1,5 @@
-from datetime import timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -59,6 +60,11 @@ class Schedule(models.Model):
     )
     last_full_sync_at = models.DateTimeField(null=True, blank=True)
     failure_streak = models.PositiveIntegerField(default=0)
+    delta_cursor = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("Xledger's cursor after the last delta read (supplier deletions)."),
+    )
 
     class Meta:
         constraints = [
@@ -100,3 +106,53 @@ class Schedule(models.Model):
                     )
                 }
             )
+
+    # --- When it runs ---------------------------------------------------------------------------
+
+    # Due times sit on a fixed grid (anchor + offset + k × interval), so a run that starts late
+    # or takes long never pushes the next one later: no drift.
+    GRID_ANCHOR = datetime(2000, 1, 1, tzinfo=UTC)
+
+    @property
+    def offset(self) -> timedelta:
+        """A stable per-connection offset within the interval, so that 2,000 customers do not all
+        start on the same minute. The same for all of a connection's datasets, so datasets that
+        fall due together for a customer are due at the same moment."""
+        return timedelta(seconds=grid_offset_seconds(self.connection_id, self.interval))
+
+    def next_due_after(self, moment: datetime) -> datetime:
+        """The first grid point strictly after `moment`."""
+        step = self.interval.total_seconds()
+        start = self.GRID_ANCHOR + self.offset
+        elapsed = (moment - start).total_seconds()
+        return start + timedelta(seconds=(elapsed // step + 1) * step)
+
+    def retry_after_failure(self, moment: datetime) -> datetime:
+        """Sooner than the grid after a failure, backing off: 1, 2, 4, ... minutes, never later
+        than the regular next due time."""
+        backoff = RETRY_BACKOFF_BASE * 2 ** min(max(self.failure_streak - 1, 0), 10)
+        return min(moment + backoff, self.next_due_after(moment))
+
+    def needs_full_sync(self, moment: datetime) -> bool:
+        """Full sync (with deletion detection) for datasets Xledger cannot filter, and at least
+        once every FULL_SYNC_EVERY for the others (deltas are kept only a few days)."""
+        if self.dataset in ALWAYS_FULL:
+            return True
+        if self.dataset in NEVER_FULL:
+            return False
+        return self.last_full_sync_at is None or moment - self.last_full_sync_at >= FULL_SYNC_EVERY
+
+
+# Datasets Xledger offers no incremental filter for (see xledger-api.md), and the one that is
+# not a mirror at all.
+ALWAYS_FULL = frozenset({Dataset.CURRENCIES, Dataset.FIXED_ASSETS, Dataset.VAT_CODES})
+NEVER_FULL = frozenset({Dataset.INVOICES})
+FULL_SYNC_EVERY = timedelta(days=1)
+RETRY_BACKOFF_BASE = timedelta(minutes=1)
+
+
+def grid_offset_seconds(connection_id: int, interval: timedelta) -> int:
+    """hash(connection id) mod interval, in whole seconds; stable across processes and restarts
+    (Python's own hash() of an int is stable too, but spreads consecutive ids poorly)."""
+    digest = hashlib.blake2b(str(connection_id).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % max(1, int(interval.total_seconds()))

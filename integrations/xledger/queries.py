@@ -130,7 +130,9 @@ ASSETS = list_query("assets", "assets", ASSET_FIELDS)
 # --- Invoices ------------------------------------------------------------------------------------
 
 # [ours] How a sender that ended in doubt finds what already arrived, by our own reference.
-GL_IMPORT_ITEM_FIELDS = "dbId extIdentifier"
+# [ours] `clientId` echoed on the stored item lets a partly imported invoice be completed item by
+# item; without it the sender can only compare counts.
+GL_IMPORT_ITEM_FIELDS = "dbId extIdentifier clientId"
 GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER = list_query(
     "glImportItemsByExtIdentifier",
     "glImportItems",
@@ -196,4 +198,48 @@ VERIFY_WRITE_PROBE = """
 mutation verifyWriteScope {
   addGLImportItems(inputs: []) { edges { clientId } }
 }
+"""
+
+# --- Sync documents (the sync engine's; several root fields per request to save requests) --------
+
+
+def edge_page(fields: str) -> str:
+    return f"edges {{ cursor node {{ {fields} }} }} {PAGE_INFO}"
+
+
+# An incremental supplier run asks for changed suppliers AND new supplier deltas in one request,
+# so a run where nothing changed costs exactly one request. Each side is dropped with @include
+# once its own pages are read.
+SUPPLIER_CHANGES = f"""
+query supplierChanges($first: Int, $after: String, $ownerSet: {OWNER_SET_TYPE},
+    $modifiedSince: {DATETIME_TYPE}, $deltaFirst: Int, $deltaAfter: String,
+    $withSuppliers: Boolean!, $withDeltas: Boolean!) {{
+  suppliers(first: $first, after: $after, ownerSet: $ownerSet,
+      filter: {{ modifiedAt_gte: $modifiedSince }}) @include(if: $withSuppliers) {{
+    {edge_page(SUPPLIER_FIELDS)}
+  }}
+  supplier_deltas(first: $deltaFirst, after: $deltaAfter) @include(if: $withDeltas) {{
+    {edge_page(DELTA_FIELDS)}
+  }}
+}}
+"""
+
+# A full supplier read; every page also brings the newest delta's cursor (`last: 1`), so the
+# incremental runs after it start reading deltas from where this run began.
+SUPPLIERS_FULL = f"""
+query suppliersFull($first: Int, $after: String, $ownerSet: {OWNER_SET_TYPE}) {{
+  suppliers(first: $first, after: $after, ownerSet: $ownerSet) {{
+    {edge_page(SUPPLIER_FIELDS)}
+  }}
+  deltaTail: supplier_deltas(last: 1) {{ edges {{ cursor }} {PAGE_INFO} }}
+}}
+"""
+
+# Object kinds and tax table setups are small: one request reads all of both (first page of each;
+# the sync pages on when either says there is more).
+KINDS_AND_TAX_SETUPS = f"""
+query kindsAndTaxSetups($first: Int) {{
+  objectKinds(first: $first) {{ {edge_page(OBJECT_KIND_FIELDS)} }}
+  taxTableSetups(first: $first) {{ {edge_page(TAX_TABLE_SETUP_FIELDS)} }}
+}}
 """

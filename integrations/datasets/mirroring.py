@@ -1,0 +1,204 @@
+"""What every mirror dataset does with a page of Xledger records: map, filter, write, count.
+
+A dataset module holds its field mapping as one table (`FIELDS`: mirror field → (Xledger path,
+converter)) and its reading strategy; everything else is here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from decimal import Decimal, InvalidOperation
+
+import orjson
+from django.conf import settings
+
+from integrations.mirror_writer import MirrorWriter
+from integrations.models import ClientEntity
+from integrations.xledger import timestamps
+
+
+class Rejected(ValueError):
+    """This record cannot be mapped to a mirror row; the message says why."""
+
+
+# --- Converters (Xledger JSON value → model value) -------------------------------------------
+
+
+def text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def integer(value) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise Rejected(f"expected a number, got {value!r}")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Rejected(f"expected a whole number, got {value!r}") from None
+
+
+def decimal(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise Rejected(f"expected a decimal number, got {value!r}") from None
+
+
+def flag(value) -> str:
+    """Xledger booleans kept as 'true'/'false' (the mirror's CharFields), '' when absent."""
+    return "" if value is None else str(bool(value)).lower()
+
+
+def date(value):
+    try:
+        return timestamps.parse_date(value)
+    except ValueError:
+        raise Rejected(f"not a date: {value!r}") from None
+
+
+def datetime(value):
+    try:
+        return timestamps.parse_datetime(value)
+    except ValueError:
+        raise Rejected(f"not a date-time: {value!r}") from None
+
+
+def _dig(node: dict, path: str):
+    for part in path.split("."):
+        if node is None:
+            return None
+        if not isinstance(node, dict):
+            raise Rejected(f"'{path}' is not an object")
+        node = node.get(part)
+    return node
+
+
+class RecordMap:
+    """Turns an Xledger node into a mirror row dict (db_id, content_hash, fields)."""
+
+    def __init__(self, model, fields: dict[str, tuple[str, Callable]]):
+        self.model = model
+        self.table = fields
+        self.fields = list(fields)
+        self.max_lengths = {
+            name: model._meta.get_field(name).max_length
+            for name in fields
+            if getattr(model._meta.get_field(name), "max_length", None)
+        }
+
+    def row(self, node: dict, **extra) -> dict:
+        if not isinstance(node, dict):
+            raise Rejected("not an object")
+        db_id = integer(node.get("dbId"))
+        if db_id is None:
+            raise Rejected("no dbId")
+        row = {"db_id": db_id}
+        for name, (path, convert) in self.table.items():
+            row[name] = convert(_dig(node, path))
+        row.update(extra)
+        for name, limit in self.max_lengths.items():
+            if isinstance(row[name], str) and len(row[name]) > limit:
+                raise Rejected(f"{name} is longer than {limit} characters")
+        row["content_hash"] = content_hash(row, self.fields)
+        return row
+
+
+def content_hash(row: dict, fields: Iterable[str]) -> str:
+    payload = orjson.dumps([row[name] for name in fields], default=str)
+    return hashlib.blake2b(payload, digest_size=20).hexdigest()
+
+
+# --- Scope: which client entities' records are kept ------------------------------------------
+
+
+def excluded_owner_ids(connection) -> frozenset[int]:
+    """Client entities the customer took out of scope. The owner entity is always kept, and a
+    record of an entity we do not know yet (created after the last verification) is kept."""
+    return frozenset(
+        ClientEntity.objects.filter(
+            connection=connection, in_scope=False, is_owner=False
+        ).values_list("db_id", flat=True)
+    )
+
+
+# --- One page --------------------------------------------------------------------------------
+
+
+def write_page(
+    *,
+    run,
+    client,
+    writer: MirrorWriter,
+    mapping: RecordMap,
+    nodes: list[dict],
+    excluded_owners: frozenset[int] = frozenset(),
+    track: bool = False,
+    extra: Callable[[dict], dict] | None = None,
+):
+    """Map, filter and write one page; count it on the run (which beats its heartbeat).
+    Returns the largest modified_at among the page's rows (for the watermark), or None."""
+    rows, rejections, order, present = [], [], [], []
+    for node in nodes:
+        db_id = node.get("dbId") if isinstance(node, dict) else None
+        if isinstance(db_id, int):
+            order.append(db_id)
+        owner = node.get("ownerDbId") if isinstance(node, dict) else None
+        if owner is not None and owner in excluded_owners:
+            continue  # a client entity out of scope: not stored (and tombstoned if it was)
+        try:
+            rows.append(mapping.row(node, **(extra(node) if extra else {})))
+        except (Rejected, TypeError, ValueError, KeyError) as exc:
+            rejections.append({"db_id": db_id, "code": _code(node), "reason": str(exc)})
+        if isinstance(db_id, int):
+            present.append(db_id)  # a rejected record still exists: never a deletion
+    result = writer.write(rows)
+    if track:
+        writer.track(order, present)
+    run.record_page(
+        fetched=len(nodes),
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        rejected=len(rejections),
+        rejections=rejections,
+        requests=client.request_count,
+    )
+    stamps = [row["modified_at"] for row in rows if row.get("modified_at")]
+    return max(stamps) if stamps else None
+
+
+def _code(node) -> str:
+    return str(node.get("code") or "")[:100] if isinstance(node, dict) else ""
+
+
+def newest(*values):
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
+# --- The end of a full sync ------------------------------------------------------------------
+
+
+def apply_deletions(*, run, writers: list[MirrorWriter], live_before: int) -> None:
+    """Tombstone what the full sync did not see, unless that is a suspiciously large share of
+    the dataset: then delete nothing and ask a person (one Issue), because an Xledger permission
+    change must never empty SEMINE's supplier register."""
+    from integrations import issues
+
+    for writer in writers:
+        writer.finish_tracking()
+    missing = sum(len(w.deletions.missing) for w in writers)
+    threshold = getattr(settings, "MASS_DELETION_THRESHOLD", 0.20)
+    if live_before and missing / live_before > threshold:
+        if not issues.mass_deletion_confirmed(connection=run.connection, dataset=run.dataset):
+            issues.mass_deletion_hold(run=run, missing=missing, live=live_before)
+            return
+    if missing:
+        run.deleted += sum(w.mark_deleted(w.deletions.missing) for w in writers)
+        run.save(update_fields=["deleted"])
+    issues.mass_deletion_cleared(connection=run.connection, dataset=run.dataset)

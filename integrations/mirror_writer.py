@@ -1,0 +1,233 @@
+"""Bulk writes of one page of Xledger records into a mirror table.
+
+Why raw SQL: Django's bulk_create/bulk_update split a batch by the database's parameter limit
+(SQLite: 32,766), so a page of 10,000 suppliers would cost several statements and a page of
+100 one: the statement count would grow with the page. Here each page travels as ONE JSON
+parameter, unpacked by the database itself (SQLite `json_each`, PostgreSQL
+`jsonb_to_recordset`), so a page costs the same statements whatever its size:
+
+  1. SELECT db_id, content_hash, is_deleted of the page's dbIds (which rows exist, and as what);
+  2. one INSERT ... ON CONFLICT DO UPDATE of the new and changed rows only (skipped when none);
+  3. on a full sync, one SELECT of the live rows in the page's dbId range that the page did not
+     bring (deletion candidates; pages come in dbId order, the cursor being the dbId).
+
+Unchanged rows (same content_hash) are counted, never rewritten. Deletions are applied at the
+end of a full sync by `mark_deleted`, after the mass-deletion guard has had its say.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import connection as db
+from django.utils import timezone
+
+BASE_FIELDS = ("db_id", "content_hash")
+
+
+@dataclass
+class PageResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class DeletionTracker:
+    """Live mirror rows a full sync did not see, found page by page in dbId ranges."""
+
+    missing: list[int] = field(default_factory=list)
+    upper: int | None = None  # the largest dbId covered so far
+    ordered: bool = True  # False if a page broke dbId order: deletions are then not detected
+    tracking: bool = False
+    finished: bool = False
+
+
+def _json_default(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, default=_json_default, separators=(",", ":"))
+
+
+class MirrorWriter:
+    """Writes pages of mapped rows (dicts of model field → value) for one connection.
+
+    `scope` narrows the rows this writer owns for deletion detection, as {field: value}
+    (e.g. the object values of one object kind).
+    """
+
+    def __init__(self, model, *, connection_id: int, fields, scope: dict | None = None):
+        self.model = model
+        self.connection_id = connection_id
+        self.fields = [model._meta.get_field(name) for name in (*BASE_FIELDS, *fields)]
+        self.scope = scope or {}
+        self.deletions = DeletionTracker()
+        q = db.ops.quote_name
+        self.table = q(model._meta.db_table)
+        self.col = {f.name: q(f.column) for f in model._meta.concrete_fields}
+        self.vendor = db.vendor
+
+    # --- SQL fragments that differ per database -----------------------------------------------
+
+    def _ids_subquery(self) -> str:
+        if self.vendor == "postgresql":
+            return "SELECT (jsonb_array_elements_text(%s::jsonb))::bigint"
+        return "SELECT value FROM json_each(%s)"
+
+    def _rows_source(self, names) -> str:
+        if self.vendor == "postgresql":
+            types = ", ".join(
+                f"{db.ops.quote_name(n)} {self.model._meta.get_field(n).db_type(db)}" for n in names
+            )
+            cols = ", ".join(f"x.{db.ops.quote_name(n)}" for n in names)
+            return f"SELECT {cols} FROM jsonb_to_recordset(%s::jsonb) AS x({types})"
+        cols = ", ".join(f"json_extract(value, '$.{n}')" for n in names)
+        return f"SELECT {cols} FROM json_each(%s) WHERE true"
+
+    def _scope_sql(self) -> tuple[str, list]:
+        sql, params = "", []
+        for name, value in self.scope.items():
+            sql += f" AND {self.col[name]} = %s"
+            params.append(value)
+        return sql, params
+
+    # --- Writing --------------------------------------------------------------------------------
+
+    def existing(self, db_ids: list[int]) -> dict[int, tuple[str, bool]]:
+        """{db_id: (content_hash, is_deleted)} of the rows that exist for these dbIds."""
+        if not db_ids:
+            return {}
+        c = self.col
+        sql = (
+            f"SELECT {c['db_id']}, {c['content_hash']}, {c['is_deleted']} FROM {self.table} "
+            f"WHERE {c['connection']} = %s AND {c['db_id']} IN ({self._ids_subquery()})"
+        )
+        with db.cursor() as cursor:
+            cursor.execute(sql, [self.connection_id, _dumps(db_ids)])
+            return {row[0]: (row[1], bool(row[2])) for row in cursor.fetchall()}
+
+    def write(self, rows: list[dict]) -> PageResult:
+        """Write one page. `rows` hold `db_id`, `content_hash` and the writer's fields."""
+        result = PageResult()
+        db_ids = [row["db_id"] for row in rows]
+        existing = self.existing(db_ids)
+        changed = []
+        for row in rows:
+            before = existing.get(row["db_id"])
+            if before is None:
+                result.created += 1
+                changed.append(row)
+            elif before[0] != row["content_hash"] or before[1]:
+                result.updated += 1  # changed, or back from the dead
+                changed.append(row)
+            else:
+                result.unchanged += 1
+        if changed:
+            self._upsert(changed)
+        return result
+
+    def _upsert(self, rows: list[dict]) -> None:
+        now = timezone.now()
+        names = [f.name for f in self.fields]
+        payload = []
+        for row in rows:
+            payload.append({f.name: f.get_db_prep_save(row.get(f.name), db) for f in self.fields})
+        c = self.col
+        columns = [c[n] for n in names]
+        fixed = [
+            c["connection"],
+            c["is_deleted"],
+            c["deleted_at"],
+            c["created_at"],
+            c["updated_at"],
+        ]
+        source = self._rows_source(names)
+        select = source.replace("SELECT ", "SELECT %s, %s, NULL, %s, %s, ", 1)
+        updates = ", ".join(
+            f"{col} = excluded.{col}"
+            for name, col in zip(names, columns, strict=True)
+            if name != "db_id"
+        )
+        sql = (
+            f"INSERT INTO {self.table} ({', '.join(fixed + columns)}) {select} "
+            f"ON CONFLICT ({c['connection']}, {c['db_id']}) DO UPDATE SET {updates}, "
+            f"{c['is_deleted']} = excluded.{c['is_deleted']}, {c['deleted_at']} = NULL, "
+            f"{c['updated_at']} = excluded.{c['updated_at']}"
+        )
+        stamp = db.ops.adapt_datetimefield_value(now)
+        with db.cursor() as cursor:
+            cursor.execute(sql, [self.connection_id, False, stamp, stamp, _dumps(payload)])
+
+    def track(self, order: list[int], present: list[int]) -> None:
+        """Note the live rows between the previous page and the end of this one that this page
+        did not bring: they are gone from Xledger (or out of scope). `order` is every dbId of
+        the page as Xledger sent it, `present` those that still count as existing."""
+        tracker = self.deletions
+        tracker.tracking = True
+        if not order or not tracker.ordered:
+            return
+        low, high = order[0], order[-1]
+        if (tracker.upper is not None and low <= tracker.upper) or order != sorted(order):
+            tracker.ordered = False  # cannot tell missing from not-yet-seen: detect nothing
+            tracker.missing.clear()
+            return
+        tracker.missing.extend(self._live_ids_between(tracker.upper, high, exclude=present))
+        tracker.upper = high
+
+    def finish_tracking(self) -> None:
+        """After the last page: everything above the last page's dbId is missing too (all of
+        it, when Xledger sent no record at all)."""
+        tracker = self.deletions
+        if tracker.ordered and not tracker.finished:
+            tracker.missing.extend(self._live_ids_between(tracker.upper, None))
+            tracker.finished = True
+
+    def _live_ids_between(self, low, high, exclude=()) -> list[int]:
+        c = self.col
+        scope_sql, scope_params = self._scope_sql()
+        sql = (
+            f"SELECT {c['db_id']} FROM {self.table} WHERE {c['connection']} = %s "
+            f"AND {c['is_deleted']} = %s{scope_sql}"
+        )
+        params: list = [self.connection_id, False, *scope_params]
+        if low is not None:
+            sql += f" AND {c['db_id']} > %s"
+            params.append(low)
+        if high is not None:
+            sql += f" AND {c['db_id']} <= %s"
+            params.append(high)
+        if exclude:
+            sql += f" AND {c['db_id']} NOT IN ({self._ids_subquery()})"
+            params.append(_dumps(list(exclude)))
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+
+    def live_count(self) -> int:
+        return self.model.objects.filter(
+            connection_id=self.connection_id, is_deleted=False, **self.scope
+        ).count()
+
+    def mark_deleted(self, db_ids: list[int]) -> int:
+        """Tombstone these rows (never drop them): one UPDATE."""
+        if not db_ids:
+            return 0
+        c = self.col
+        stamp = db.ops.adapt_datetimefield_value(timezone.now())
+        sql = (
+            f"UPDATE {self.table} SET {c['is_deleted']} = %s, {c['deleted_at']} = %s, "
+            f"{c['updated_at']} = %s WHERE {c['connection']} = %s AND {c['is_deleted']} = %s "
+            f"AND {c['db_id']} IN ({self._ids_subquery()})"
+        )
+        with db.cursor() as cursor:
+            cursor.execute(sql, [True, stamp, stamp, self.connection_id, False, _dumps(db_ids)])
+            return cursor.rowcount

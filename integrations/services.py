@@ -1,0 +1,421 @@
+"""The sync engine's business actions (keyword-only functions; reads are in selectors.py).
+
+A run's life: created `queued` (by the dispatcher, a person, or go-live) → `run_execute` takes it
+to `running` with a conditional UPDATE (so a task delivered twice runs once) → the dataset module
+writes pages, each page beating the heartbeat → `succeeded`, `partial` (some records rejected,
+or deletions held for confirmation) or `failed`. A worker that dies leaves a run whose heartbeat
+stops; the reaper (dispatch.reap) turns it `abandoned`.
+
+What a failure does to the connection and the schedule is decided here, in `_after_failure`:
+transient errors are retried sooner with backoff; authentication and permission failures stop
+all calls for the connection and open one Issue; used-up credits wait until Xledger's resetAt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations import issues
+from integrations.clients import client_for
+from integrations.datasets import INITIAL_SYNC_ORDER, Dataset
+from integrations.datasets.mirroring import newest
+from integrations.dispatch import enqueue_run
+from integrations.models import ClientEntity, Connection, Issue, RequestUsage, Run, Schedule
+from integrations.models.runs import RunLost
+from integrations.xledger.errors import (
+    AuthenticationError,
+    CreditsExhausted,
+    PermissionDenied,
+    XledgerError,
+)
+
+logger = logging.getLogger("integrations.sync")
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+FAILING_AFTER = 3  # consecutive failed runs of a dataset before a person is asked to look
+
+
+def dataset_module(dataset: str):
+    """integrations/datasets/<dataset>.py, which exposes `sync(*, run, client, full)`."""
+    return import_module(f"integrations.datasets.{dataset}")
+
+
+def dataset_applies(dataset: str, connection) -> bool:
+    if dataset == Dataset.FIXED_ASSETS:
+        return bool(connection.customer.fixed_assets_apply)
+    if dataset == Dataset.INVOICES:
+        return find_spec("integrations.datasets.invoices") is not None
+    return True
+
+
+# --- Runs ---------------------------------------------------------------------------------------
+
+
+def run_create(*, schedule, trigger, full=False, by=None) -> Run | None:
+    """Queue a run of `schedule` (task sent on commit), or None if one is already active."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(
+                connection_id=schedule.connection_id,
+                schedule=schedule,
+                dataset=schedule.dataset,
+                trigger=trigger,
+                triggered_by=by,
+                full=bool(full) or schedule.needs_full_sync(now),
+                queued_at=now,
+            )
+    except IntegrityError:
+        return None
+    enqueue_run(run)
+    return run
+
+
+def run_execute(*, run_id: int) -> Run | None:
+    """Run one queued run to its end. Returns None if the run was not queued any more (a task
+    delivered twice, or a run reaped/released before a worker took it)."""
+    now = timezone.now()
+    if not Run.objects.filter(pk=run_id, status=Run.Status.QUEUED).update(
+        status=Run.Status.RUNNING, started_at=now, heartbeat_at=now, worker=WORKER[:200]
+    ):
+        logger.info("Run %s is not queued any more; nothing to do", run_id)
+        return None
+    run = Run.objects.select_related("connection__customer", "schedule").get(pk=run_id)
+    connection = run.connection
+    if not connection.may_call_xledger:
+        _finish(
+            run,
+            Run.Status.FAILED,
+            kind="connection",
+            message=f"The connection is {connection.get_status_display()}: Xledger was not called.",
+        )
+        return run
+
+    client = None
+    try:
+        client = client_for(connection)
+        with client:
+            dataset_module(run.dataset).sync(run=run, client=client, full=run.full)
+    except RunLost:
+        logger.warning("Run %s was taken away while running; stopping", run_id)
+        return run
+    except XledgerError as exc:
+        _record_requests(run, client)
+        _finish(run, Run.Status.FAILED, kind=exc.kind, message=str(exc))
+        _after_failure(run, exc)
+    except Exception as exc:  # a bug or a database failure: the run must still end
+        logger.exception("Run %s crashed", run_id)
+        _record_requests(run, client)
+        _finish(run, Run.Status.FAILED, kind="internal", message=f"{type(exc).__name__}: {exc}")
+        _after_failure(run, exc)
+    else:
+        _record_requests(run, client)
+        partial = run.rejected or run.error_kind
+        _finish(run, Run.Status.PARTIAL if partial else Run.Status.SUCCEEDED)
+        _after_success(run)
+    return run
+
+
+def _record_requests(run, client) -> None:
+    if client is not None:
+        run.requests = client.request_count
+
+
+def _finish(run, status, *, kind="", message="") -> bool:
+    """End the run (only if it is still ours) and count its requests on the customer's month."""
+    now = timezone.now()
+    fields = {
+        "status": status,
+        "finished_at": now,
+        "heartbeat_at": now,
+        "requests": run.requests,
+        "error_kind": kind or run.error_kind,
+        "error_message": (message or run.error_message)[:5000],
+    }
+    ours = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(**fields)
+    for name, value in fields.items():
+        setattr(run, name, value)
+    if run.requests:
+        usage_add(connection_id=run.connection_id, requests=run.requests, when=now)
+    return bool(ours)
+
+
+def _after_success(run) -> None:
+    """The schedule moves on: watermark and delta cursor (only ever after a completed run),
+    the last full sync, and the failure streak back to zero."""
+    schedule = run.schedule
+    if schedule is None:
+        return
+    schedule.refresh_from_db()
+    schedule.watermark = newest(schedule.watermark, run.watermark)
+    schedule.delta_cursor = run.delta_cursor or schedule.delta_cursor
+    if run.full:
+        schedule.last_full_sync_at = run.started_at
+    schedule.failure_streak = 0
+    schedule.save(
+        update_fields=["watermark", "delta_cursor", "last_full_sync_at", "failure_streak"]
+    )
+    issues.issue_resolve(
+        connection=run.connection, kind=Issue.Kind.DATASET_FAILING, dataset=run.dataset
+    )
+    issues.issue_resolve(connection=run.connection, kind=Issue.Kind.CREDITS_EXHAUSTED)
+
+
+def _after_failure(run, exc) -> None:
+    connection = run.connection
+    if isinstance(exc, AuthenticationError | PermissionDenied):
+        connection_needs_attention(connection=connection, error=exc)
+        return
+    schedule = run.schedule
+    if schedule is None:
+        return
+    now = timezone.now()
+    schedule.refresh_from_db()
+    if isinstance(exc, CreditsExhausted):
+        next_at = max(exc.reset_at, now)
+        issues.issue_open(
+            connection=connection,
+            kind=Issue.Kind.CREDITS_EXHAUSTED,
+            title="Xledger credits are used up",
+            detail=f"Xledger refuses requests until {exc.reset_at.isoformat()}; syncs wait.",
+        )
+        Schedule.objects.filter(pk=schedule.pk).update(
+            next_run_at=next_at, failure_streak=F("failure_streak") + 1
+        )
+        return
+    schedule.failure_streak += 1
+    retry_at = schedule.retry_after_failure(now)
+    if schedule.next_run_at is None or retry_at < schedule.next_run_at:
+        schedule.next_run_at = retry_at
+    Schedule.objects.filter(pk=schedule.pk).update(
+        failure_streak=schedule.failure_streak, next_run_at=schedule.next_run_at
+    )
+    if schedule.failure_streak >= FAILING_AFTER:
+        issues.issue_open(
+            connection=connection,
+            kind=Issue.Kind.DATASET_FAILING,
+            dataset=run.dataset,
+            title=f"{run.get_dataset_display()}: {schedule.failure_streak} failed runs in a row",
+            detail=run.error_message,
+        )
+
+
+def connection_needs_attention(*, connection, error) -> Issue:
+    """Stop calling Xledger for this connection and ask for a new/fixed token: one Issue per
+    connection, one e-mail (not one per run)."""
+    now = timezone.now()
+    Connection.objects.filter(pk=connection.pk).exclude(
+        status=Connection.Status.NEEDS_ATTENTION
+    ).update(status=Connection.Status.NEEDS_ATTENTION, status_changed_at=now)
+    connection.status = Connection.Status.NEEDS_ATTENTION
+    if isinstance(error, PermissionDenied):
+        kind, title = Issue.Kind.PERMISSION_MISSING, "The Xledger API token lacks a permission"
+    else:
+        kind, title = Issue.Kind.AUTH_FAILED, "Xledger no longer accepts the API token"
+    issue = issues.issue_open(connection=connection, kind=kind, title=title, detail=str(error))
+    transaction.on_commit(lambda: issues.issue_notify(issue))
+    return issue
+
+
+def run_release(*, run, by) -> bool:
+    """A person frees a stuck run: abandoned, and the dataset is due again."""
+    now = timezone.now()
+    who = getattr(by, "get_username", lambda: "")() or "a person"
+    released = Run.objects.filter(pk=run.pk, status__in=Run.ACTIVE_STATUSES).update(
+        status=Run.Status.ABANDONED,
+        finished_at=now,
+        error_kind="released",
+        error_message=f"Released by {who}.",
+    )
+    if released and run.schedule_id:
+        Schedule.objects.filter(pk=run.schedule_id, enabled=True).update(next_run_at=now)
+    if released and run.requests:
+        usage_add(connection_id=run.connection_id, requests=run.requests, when=now)
+    return bool(released)
+
+
+def usage_add(*, connection_id, requests: int, when=None) -> None:
+    """Add to the customer's monthly Xledger request figure (atomic increment, or insert)."""
+    if not requests:
+        return
+    month = timezone.localdate(when or timezone.now()).replace(day=1)
+    usage = RequestUsage.objects.filter(connection_id=connection_id, month=month)
+    if usage.update(requests=F("requests") + requests):
+        return
+    try:
+        with transaction.atomic():
+            RequestUsage.objects.create(connection_id=connection_id, month=month, requests=requests)
+    except IntegrityError:
+        usage.update(requests=F("requests") + requests)
+
+
+# --- Connections --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def connection_go_live(*, connection, by) -> list[Run]:
+    """Enable the schedules (on their grid from now), mark the connection live, and queue the
+    initial full syncs in INITIAL_SYNC_ORDER. Returns the queued runs."""
+    now = timezone.now()
+    schedules = {s.dataset: s for s in Schedule.ensure_for(connection)}
+    connection.live_since = connection.live_since or now
+    connection.save(update_fields=["live_since", "updated_at"])
+    for schedule in schedules.values():
+        schedule.enabled = dataset_applies(schedule.dataset, connection)
+        schedule.next_run_at = schedule.next_due_after(now)
+        schedule.save(update_fields=["enabled", "next_run_at"])
+    runs = []
+    for dataset in INITIAL_SYNC_ORDER:
+        if schedules[dataset].enabled:
+            run = run_create(
+                schedule=schedules[dataset], trigger=Run.Trigger.GO_LIVE, full=True, by=by
+            )
+            if run:
+                runs.append(run)
+    return runs
+
+
+def resync(*, connection, dataset=None, full=False, by=None) -> list[Run]:
+    """Queue a manual run of one dataset, or of every enabled mirror dataset. A dataset that is
+    already running is not queued twice: its active run is returned instead."""
+    if not connection.may_call_xledger:
+        raise ValidationError(
+            f"The connection is {connection.get_status_display()}; fix that before a resync."
+        )
+    datasets = [dataset] if dataset else list(INITIAL_SYNC_ORDER)
+    schedules = {s.dataset: s for s in Schedule.ensure_for(connection)}
+    runs = []
+    for name in datasets:
+        schedule = schedules[name]
+        if not dataset_applies(name, connection):
+            continue
+        if dataset is None and connection.is_live and not schedule.enabled:
+            continue
+        run = run_create(schedule=schedule, trigger=Run.Trigger.MANUAL, full=full, by=by)
+        if run is None:
+            run = Run.objects.filter(
+                connection=connection, dataset=name, status__in=Run.ACTIVE_STATUSES
+            ).first()
+        if run:
+            runs.append(run)
+    return runs
+
+
+def connection_pause(*, connection, by) -> None:
+    """No more Xledger calls for this connection (runs already going finish)."""
+    connection.status = Connection.Status.PAUSED
+    connection.status_changed_at = timezone.now()
+    connection.save(update_fields=["status", "status_changed_at", "updated_at"])
+
+
+def connection_resume(*, connection, by) -> None:
+    """Back to `ok` unless a token problem is still open (then `needs_attention`). Schedules
+    whose time passed while paused are due at the next tick, once."""
+    token_problem = (
+        connection.issues.filter(kind__in=[Issue.Kind.AUTH_FAILED, Issue.Kind.PERMISSION_MISSING])
+        .exclude(status=Issue.Status.RESOLVED)
+        .exists()
+    )
+    if token_problem or not connection.has_token:
+        connection.status = Connection.Status.NEEDS_ATTENTION
+    else:
+        connection.status = Connection.Status.OK
+    connection.status_changed_at = timezone.now()
+    connection.save(update_fields=["status", "status_changed_at", "updated_at"])
+
+
+def connection_reverify(*, connection, by=None):
+    """Check the token against Xledger again, store the checklist, and set the status: a good
+    token resolves the token Issues and resumes the schedules (due now); a bad one stops them.
+    A paused connection stays paused."""
+    from integrations.xledger.verify import Check, Verification, verify
+
+    try:
+        with client_for(connection) as client:
+            verification = verify(
+                client,
+                connection.owner_entity_id,
+                fixed_assets=bool(connection.customer.fixed_assets_apply),
+            )
+            requests = client.request_count
+    except AuthenticationError as exc:  # a token of the wrong shape: refused before sending
+        verification = Verification(ok=False)
+        verification.checks.append(Check("token", "The API token is accepted", False, str(exc)))
+        requests = 0
+    usage_add(connection_id=connection.pk, requests=requests)
+
+    now = timezone.now()
+    with transaction.atomic():
+        connection.refresh_from_db()
+        connection.verification = verification.to_dict()
+        connection.verified_at = now
+        was = connection.status
+        if verification.ok:
+            if was != Connection.Status.PAUSED:
+                connection.status = Connection.Status.OK
+            for kind in (Issue.Kind.AUTH_FAILED, Issue.Kind.PERMISSION_MISSING):
+                issues.issue_resolve(connection=connection, kind=kind)
+            _store_entities(connection, verification)
+            if connection.is_live and was == Connection.Status.NEEDS_ATTENTION:
+                # Resume: what waited while the token was broken runs at the next tick.
+                connection.schedules.filter(enabled=True).update(next_run_at=now)
+        elif was != Connection.Status.PAUSED:
+            connection.status = Connection.Status.NEEDS_ATTENTION
+            failed = {check.key for check in verification.failed_checks()}
+            kind = Issue.Kind.AUTH_FAILED if "token" in failed else Issue.Kind.PERMISSION_MISSING
+            issue = issues.issue_open(
+                connection=connection,
+                kind=kind,
+                title="The Xledger API token needs attention",
+                detail="; ".join(f"{c.label}: {c.fix}" for c in verification.failed_checks()),
+            )
+            transaction.on_commit(lambda: issues.issue_notify(issue))
+        if connection.status != was:
+            connection.status_changed_at = now
+        connection.save()
+    return verification
+
+
+def _store_entities(connection, verification) -> None:
+    """Keep ClientEntity rows in step with what the token sees; in_scope choices are kept."""
+    for entity in verification.entities:
+        ClientEntity.objects.update_or_create(
+            connection=connection,
+            db_id=entity["dbId"],
+            defaults={
+                "code": entity.get("code") or "",
+                "description": entity.get("description") or "",
+                "company_number": entity.get("companyNumber") or "",
+                "is_owner": bool(entity.get("is_owner")),
+            },
+        )
+
+
+# --- Mass deletions -----------------------------------------------------------------------------
+
+
+def mass_deletion_confirm(*, issue, by) -> Run | None:
+    """A person confirms the held deletion: it is applied by a full run queued now (or, if the
+    dataset is running, by its next full run)."""
+    if issue.kind != Issue.Kind.MASS_DELETION or issue.is_resolved:
+        raise ValidationError("Only an unresolved mass-deletion issue can be confirmed.")
+    issue.status = Issue.Status.ACKNOWLEDGED
+    issue.acknowledged_by = by
+    issue.data = {
+        **issue.data,
+        "confirmed": True,
+        "confirmed_by": getattr(by, "pk", None),
+        "confirmed_at": timezone.now().isoformat(),
+    }
+    issue.save(update_fields=["status", "acknowledged_by", "data"])
+    schedule = Schedule.objects.get(connection=issue.connection, dataset=issue.dataset)
+    return run_create(schedule=schedule, trigger=Run.Trigger.MANUAL, full=True, by=by)
