@@ -48,9 +48,11 @@ DK_PLACES = ("København", "Århus", "Aalborg", "Odense", "Køge", "Næstved", "
 DK_TRADES = ("Tømrer", "Rengøring", "Vognmand", "Bageri", "Smørrebrød", "Maskinstation")
 LONG_TAILS = (
     "leverandør av varer og tjenester til bygg-, anleggs- og eiendomsbransjen i hele regionen, "
-    "med avdelinger for service, prosjektering, montering og ettermarked",
+    "med avdelinger for service, prosjektering, montering og ettermarked, og egne "
+    "kontaktpersoner for offentlige innkjøp",
     "totalleverandør innen drift, vedlikehold og rehabilitering av næringsbygg, offentlige "
-    "bygg og borettslag, inkludert vaktmestertjenester og døgnbemannet beredskap",
+    "bygg og borettslag, inkludert vaktmestertjenester, døgnbemannet beredskap og "
+    "energirådgivning for eiendomsforvaltere",
 )
 
 CURRENCIES = (
