@@ -3,8 +3,9 @@
     manage.py send_invoices --connection 7 [--once] [--loop-seconds 30]
 
 `--once` makes one pass (settle what is in doubt, send at most one batch); otherwise it sends
-until nothing is pending. `--loop-seconds N` repeats for N seconds (a stand-in worker for tests
-that kill workers at random moments). The token never appears in arguments or output.
+until nothing is pending. `--loop-seconds N` makes one pass after another for N seconds (a
+stand-in worker for tests that kill workers at random moments). The token never appears in
+arguments or output.
 """
 
 import time
@@ -56,15 +57,18 @@ class Command(BaseCommand):
         with client_for(conn, **client_options) as client:
             while True:
                 try:
-                    if once:
+                    if once or loop_seconds:
                         result = invoice_send_batch(connection=conn, client=client)
                     else:
                         result = invoice_send_all(connection=conn, client=client)
-                    self.stdout.write(
-                        f"sent={result.sent} found={result.found} rejected={result.rejected} "
-                        f"in_doubt={result.in_doubt} requeued={result.requeued} "
-                        f"requests={result.requests}"
-                    )
+                    if result.requests or result.expired or not loop_seconds:
+                        self.stdout.write(
+                            f"sent={result.sent} found={result.found} "
+                            f"rejected={result.rejected} in_doubt={result.in_doubt} "
+                            f"requeued={result.requeued} expired={result.expired} "
+                            f"requests={result.requests}"
+                        )
+                    self.stdout.flush()
                 except XledgerError as exc:
                     self.stdout.write(f"error={exc.kind}: {exc}")
                     time.sleep(min(getattr(exc, "wait_seconds", 0.0), 1.0))
