@@ -370,13 +370,13 @@ def connection_reverify(*, connection, by=None):
                 connection.schedules.filter(enabled=True).update(next_run_at=now)
         elif was != Connection.Status.PAUSED:
             connection.status = Connection.Status.NEEDS_ATTENTION
-            failed = {check.key for check in verification.failed_checks()}
+            failed = {check.key for check in verification.failed_checks}
             kind = Issue.Kind.AUTH_FAILED if "token" in failed else Issue.Kind.PERMISSION_MISSING
             issue = issues.issue_open(
                 connection=connection,
                 kind=kind,
                 title="The Xledger API token needs attention",
-                detail="; ".join(f"{c.label}: {c.fix}" for c in verification.failed_checks()),
+                detail="; ".join(f"{c.label}: {c.fix}" for c in verification.failed_checks),
             )
             transaction.on_commit(lambda: issues.issue_notify(issue))
         if connection.status != was:
