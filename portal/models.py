@@ -157,3 +157,8 @@ class AuditEntry(models.Model):
             after=after or {},
             comment=comment,
         )
+
+
+from portal.invitations import Invitation  # noqa: E402  (its own module; registered here)
+
+__all__ = ["AuditEntry", "Contact", "Customer", "Invitation", "Membership"]

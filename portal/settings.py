@@ -40,6 +40,11 @@ XLEDGER_MAX_ATTEMPTS = env.int("XLEDGER_MAX_ATTEMPTS", default=4)
 
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
 
+# Customer onboarding: invitation links, and throttles (attempts per window, per key).
+INVITATION_TTL = timedelta(days=env.int("INVITATION_TTL_DAYS", default=7))
+THROTTLE_LOGIN_FAILURES = (10, timedelta(minutes=15))  # per username and per IP address
+THROTTLE_TOKEN_CHECKS = (5, timedelta(minutes=10))  # live Xledger checks per customer
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -61,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -1,13 +1,28 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
 
 from integrations.api import api
 from integrations.api import not_found as api_not_found
 from integrations.api.health import health
+from portal.views import auth, client_information, home, invitations, staff, xledger
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),
     path("health/", health, name="health"),
+    # Customer onboarding. No customer ids in these URLs: the customer is the user's own.
+    path("", home.home, name="home"),
+    path("confirm/", home.confirm, name="confirm_setup"),
+    path("client-information/", client_information.client_information, name="client_information"),
+    path("xledger/instructions/", xledger.token_instructions, name="token_instructions"),
+    path("xledger/token/", xledger.token, name="xledger_token"),
+    path("xledger/scope/", xledger.scope, name="xledger_scope"),
+    path("invitation/<str:token>/", invitations.accept, name="invitation_accept"),
+    path("accounts/login/", auth.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # Staff: the D01.01 spreadsheet of one customer.
+    path("staff/customers/<int:pk>/d01-01.xlsx", staff.export_customer, name="export_customer"),
 ]

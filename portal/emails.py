@@ -1,0 +1,93 @@
+"""E-mails of the onboarding: the invitation, and the messages to the project manager.
+
+Plain text, rendered from templates/emails/. None of them ever carries an API token: the
+templates are given the customer and the people involved, never the connection's secret.
+Invitations go out in English and Norwegian (we do not know the invitee's language yet); the
+project manager's e-mails are in English.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from portal.roles import PROJECT_MANAGERS
+
+
+def absolute(path: str) -> str:
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def admin_customer_url(customer) -> str:
+    return absolute(reverse("admin:portal_customer_change", args=[customer.pk]))
+
+
+def project_manager_addresses(customer) -> list[str]:
+    """The customer's project manager; every project manager when none is assigned yet."""
+    pm = customer.project_manager
+    if pm is not None and pm.email:
+        return [pm.email]
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=PROJECT_MANAGERS, is_active=True)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def _render(name: str, context: dict) -> tuple[str, str]:
+    subject = render_to_string(f"emails/{name}_subject.txt", context).strip()
+    body = render_to_string(f"emails/{name}_body.txt", context)
+    return " ".join(subject.split()), body
+
+
+def send_invitation(invitation, raw_token: str) -> int:
+    context = {
+        "invitation": invitation,
+        "customer": invitation.customer,
+        "link": absolute(reverse("invitation_accept", args=[raw_token])),
+        "expires_at": invitation.expires_at,
+    }
+    parts, subjects = [], []
+    for language in ("en", "nb"):
+        with translation.override(language):
+            subject, body = _render("invitation", context)
+        subjects.append(subject)
+        parts.append(body.strip())
+    return send_mail(
+        subjects[0] + " / " + subjects[1],
+        "\n\n————————————————\n\n".join(parts) + "\n",
+        None,
+        [invitation.email],
+    )
+
+
+def _to_project_manager(name: str, customer, context: dict) -> int:
+    recipients = project_manager_addresses(customer)
+    if not recipients:
+        return 0
+    context = {"customer": customer, "admin_url": admin_customer_url(customer), **context}
+    with translation.override("en"):
+        subject, body = _render(name, context)
+    return send_mail(subject, body, None, recipients)
+
+
+def send_setup_submitted(customer, *, by) -> int:
+    return _to_project_manager("setup_submitted", customer, {"by": by})
+
+
+def send_setup_changed(customer, *, by, section: str, still_complete: bool) -> int:
+    sections = {
+        "client_information": "the client information",
+        "token": "the owner ID / API token",
+        "scope": "the entities and dimensions in scope",
+    }
+    return _to_project_manager(
+        "setup_changed",
+        customer,
+        {"by": by, "section": sections.get(section, section), "still_complete": still_complete},
+    )

@@ -1,0 +1,388 @@
+"""The customer's forms. Plain Django forms; every error is attached to the field it is about,
+and the page lists them in a summary that links to the fields.
+
+`AccessibleForm` adds what screen readers need: `aria-describedby` pointing at the help text and
+the error message, and `aria-invalid` on fields with errors.
+"""
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from integrations.models import Connection
+from integrations.xledger.client import clean_token
+from integrations.xledger.errors import AuthenticationError
+from portal.models import Contact, Customer
+from portal.orgnumbers import EXAMPLES, clean_organisation_number
+
+
+class AccessibleForm(forms.Form):
+    def _describe(self):
+        for name, field in self.fields.items():
+            bound = self[name]
+            ids = []
+            if field.help_text:
+                ids.append(f"{bound.auto_id}_help")
+            errors = self._errors or {}  # never trigger validation from here
+            if name in errors:
+                ids.append(f"{bound.auto_id}_error")
+                field.widget.attrs["aria-invalid"] = "true"
+            else:
+                field.widget.attrs.pop("aria-invalid", None)
+            if ids:
+                field.widget.attrs["aria-describedby"] = " ".join(ids)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._describe()
+
+    def full_clean(self):
+        super().full_clean()
+        self._describe()
+
+    def error_summary(self):
+        """(field id or None, label, message) for every error, in field order."""
+        rows = []
+        for message in self.non_field_errors():
+            rows.append((None, "", message))
+        for name in self.fields:
+            if name in self.errors:
+                bound = self[name]
+                for message in self.errors[name]:
+                    rows.append((bound.auto_id, bound.label, message))
+        return rows
+
+
+# --- Invitation and login ------------------------------------------------------------------------
+
+
+class AcceptInvitationForm(AccessibleForm):
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters; not only digits, and not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Repeat the password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean_password2(self):
+        p1, p2 = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
+        if p1 and p2 and p1 != p2:
+            raise forms.ValidationError(_("The two passwords are not the same."))
+        return p2
+
+    def _post_clean(self):
+        super()._post_clean()
+        password = self.cleaned_data.get("password1")
+        if password and "password1" not in self.errors:
+            user = get_user_model()(username=self.email.lower(), email=self.email)
+            try:
+                password_validation.validate_password(password, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        self._describe()
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _(
+            "That e-mail address and password do not match an account. Passwords are "
+            "case-sensitive."
+        ),
+        "inactive": _("This account is inactive."),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("E-mail address")
+        self.fields["username"].widget.attrs["autocomplete"] = "username"
+        self.fields["password"].label = _("Password")
+
+
+# --- Client information (D01.01) -----------------------------------------------------------------
+
+
+class ClientInformationForm(AccessibleForm):
+    """The company part. `draft=True` drops "required" but keeps every format check."""
+
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200)
+    country = forms.ChoiceField(label=_("Country"), choices=Customer.Country.choices)
+    organisation_number = forms.CharField(
+        label=_("Organisation number"),
+        max_length=30,
+        help_text=_("Checked for the country above, including the check digit."),
+    )
+    street_address = forms.CharField(label=_("Street address"), max_length=200)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20)
+    city = forms.CharField(label=_("City"), max_length=100)
+    expected_invoice_volume = forms.IntegerField(
+        label=_("Expected supplier invoices per month"),
+        min_value=1,
+        max_value=10_000_000,
+        help_text=_("A rough number is fine, e.g. 400."),
+    )
+    fixed_assets_apply = forms.BooleanField(
+        label=_("Fixed assets apply (SEMINE should synchronise your fixed assets)"), required=False
+    )
+    fixed_assets_as_dimension = forms.BooleanField(
+        label=_("Fixed assets are synchronised as the values of a dimension"),
+        required=False,
+        help_text=_("SEMINE's convention is dimension code 35, with a display name you choose."),
+    )
+    fixed_assets_dimension_code = forms.CharField(
+        label=_("Dimension code for fixed assets"), max_length=20, required=False, initial="35"
+    )
+    fixed_assets_dimension_name = forms.CharField(
+        label=_("Display name of that dimension"),
+        max_length=100,
+        required=False,
+        help_text=_('As it should appear in SEMINE, e.g. "Fixed asset".'),
+    )
+    supplier_posting_account = forms.CharField(
+        label=_("Default posting account for suppliers"),
+        max_length=20,
+        help_text=_("Usually 2400 (accounts payable)."),
+    )
+    customer_posting_account = forms.CharField(
+        label=_("Default posting account for customers"),
+        max_length=20,
+        help_text=_("Usually 1500 (accounts receivable)."),
+    )
+    desired_go_live = forms.DateField(
+        label=_("Desired go-live date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Not in the past. Format: YYYY-MM-DD."),
+    )
+    notes = forms.CharField(
+        label=_("Notes for SEMINE"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    ACCOUNT_FIELDS = ("supplier_posting_account", "customer_posting_account")
+
+    def __init__(self, *args, draft=False, known_accounts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.draft = draft
+        self.known_accounts = known_accounts
+        if draft:
+            for name, field in self.fields.items():
+                if name != "legal_name":
+                    field.required = False
+        if known_accounts is None:
+            note = _("It will be checked against your chart of accounts once that is synchronised.")
+        else:
+            note = _("Checked against your chart of accounts in Xledger.")
+        for name in self.ACCOUNT_FIELDS:
+            self.fields[name].help_text = f"{self.fields[name].help_text} {note}"
+        self._describe()
+
+    def clean_desired_go_live(self):
+        value = self.cleaned_data.get("desired_go_live")
+        if value and value < timezone.localdate():
+            raise forms.ValidationError(
+                _("The go-live date cannot be in the past. Choose today or a later date.")
+            )
+        return value
+
+    def _clean_account(self, name):
+        value = (self.cleaned_data.get(name) or "").strip()
+        if value and not value.replace("-", "").isalnum():
+            raise forms.ValidationError(_("Use the account's code only, e.g. 2400."))
+        if value and self.known_accounts is not None and value not in self.known_accounts:
+            raise forms.ValidationError(
+                _("Account %(code)s is not in your chart of accounts in Xledger.") % {"code": value}
+            )
+        return value
+
+    def clean_supplier_posting_account(self):
+        return self._clean_account("supplier_posting_account")
+
+    def clean_customer_posting_account(self):
+        return self._clean_account("customer_posting_account")
+
+    def clean(self):
+        data = super().clean()
+        country = data.get("country")
+        number = data.get("organisation_number")
+        if country and number:
+            try:
+                data["organisation_number"] = clean_organisation_number(country, number)
+            except forms.ValidationError as error:
+                self.add_error("organisation_number", error)
+        if not data.get("fixed_assets_apply"):
+            data["fixed_assets_as_dimension"] = False
+        if data.get("fixed_assets_as_dimension") and not self.draft:
+            for name in ("fixed_assets_dimension_code", "fixed_assets_dimension_name"):
+                if not data.get(name):
+                    self.add_error(
+                        name,
+                        _("Required when fixed assets are synchronised as a dimension."),
+                    )
+        return data
+
+    @staticmethod
+    def country_examples():
+        return EXAMPLES
+
+
+class ContactForm(AccessibleForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.EmailField(label=_("E-mail"))
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        help_text=_("With country code, e.g. +47 22 33 44 55."),
+    )
+
+    def __init__(self, *args, role: str, required_role: bool, draft=False, **kwargs):
+        super().__init__(*args, prefix=f"contact_{role}", **kwargs)
+        self.role = role
+        self.required_role = required_role
+        self.title = Contact.Role(role).label
+        self.optional = not required_role
+        # Optional roles, and drafts: nothing is required unless something was entered.
+        if draft or not required_role:
+            for field in self.fields.values():
+                field.required = False
+        self.draft = draft
+        self._describe()
+
+    def clean(self):
+        data = super().clean()
+        entered = any((data.get(k) or "").strip() for k in ("name", "email", "phone"))
+        if entered and not self.draft:
+            for name in ("name", "email"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(
+                        name, _("Required when any detail of this contact is filled in.")
+                    )
+        return data
+
+
+# --- Owner ID and token --------------------------------------------------------------------------
+
+
+class TokenForm(AccessibleForm):
+    environment = forms.ChoiceField(
+        label=_("Xledger environment"),
+        choices=Connection.Environment.choices,
+        widget=forms.RadioSelect,
+        help_text=_("A token made in Xledger's demo environment works only there."),
+    )
+    owner_entity_id = forms.IntegerField(
+        label=_("Owner ID"),
+        min_value=1,
+        help_text=_('In Xledger: Administration → Entity → the owner entity\'s "Owner ID".'),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    token = forms.CharField(
+        label=_("API token"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(
+            render_value=False,
+            attrs={"autocomplete": "new-password", "spellcheck": "false", "autocapitalize": "off"},
+        ),
+        help_text=_(
+            "Paste the token exactly as Xledger shows it. It is stored encrypted and never shown "
+            "again."
+        ),
+    )
+
+    def __init__(self, *args, has_token=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.has_token = has_token
+        if has_token:
+            self.fields["token"].help_text = _(
+                "A token is stored. Leave this empty to check the stored token again, or paste a "
+                "new one to replace it (the old one is deleted)."
+            )
+        else:
+            self.fields["token"].required = True
+        self._describe()
+
+    def clean_token(self):
+        value = self.cleaned_data.get("token") or ""
+        if not value:
+            return ""
+        try:
+            return clean_token(value)
+        except AuthenticationError:
+            raise forms.ValidationError(
+                _(
+                    "This does not look like an Xledger API token: it must be one word of "
+                    "letters, digits, '-' and '_', with no spaces inside. Copy it again from "
+                    "Xledger and paste it here."
+                ),
+                code="malformed",
+            ) from None
+
+
+class ScopeForm(AccessibleForm):
+    """Entities in scope (with fixed assets per entity) and the dimensions to synchronise,
+    built from the last successful check."""
+
+    dimensions = forms.MultipleChoiceField(
+        label=_("Financial dimensions to synchronise"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The dimensions (object kinds) your Xledger reports."),
+    )
+
+    def __init__(
+        self, *args, verification: dict, existing: dict, selected: list, fa_default=False, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.entities = verification.get("entities", [])
+        self.fields["dimensions"].choices = [
+            (k["code"], f"{k['code']} – {k.get('name') or ''}".strip(" –"))
+            for k in verification.get("object_kinds", [])
+            if k.get("code")
+        ]
+        self.fields["dimensions"].initial = selected
+        self.entity_rows = []
+        for entity in self.entities:
+            db_id = entity["dbId"]
+            previous = existing.get(db_id)
+            scope_name, fa_name = f"entity_{db_id}_in_scope", f"entity_{db_id}_fixed_assets"
+            self.fields[scope_name] = forms.BooleanField(
+                label=_("In scope"),
+                required=False,
+                initial=previous.in_scope if previous else True,
+            )
+            self.fields[fa_name] = forms.BooleanField(
+                label=_("Fixed assets apply"),
+                required=False,
+                initial=previous.fixed_assets if previous else fa_default,
+            )
+            self.entity_rows.append(
+                {"entity": entity, "in_scope": self[scope_name], "fixed_assets": self[fa_name]}
+            )
+        self._describe()
+
+    def clean(self):
+        data = super().clean()
+        if self.entities and not any(
+            data.get(f"entity_{e['dbId']}_in_scope") for e in self.entities
+        ):
+            raise forms.ValidationError(_("Choose at least one entity to synchronise."))
+        return data
+
+    def choices(self) -> dict[int, dict]:
+        return {
+            e["dbId"]: {
+                "in_scope": self.cleaned_data.get(f"entity_{e['dbId']}_in_scope", False),
+                "fixed_assets": self.cleaned_data.get(f"entity_{e['dbId']}_fixed_assets", False),
+            }
+            for e in self.entities
+        }

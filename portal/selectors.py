@@ -1,0 +1,281 @@
+"""Reads for the customer pages: whose customer is this, how far is the setup, how is it doing.
+
+The three tasks are those of SEMINE's integration document:
+(1) client information (the D01.01 spreadsheet), (2) an API token generated for the owner entity
+with the rights SEMINE needs, (3) the owner entity ID and the token given to SEMINE. In the
+portal, (3) is done when the checked token is stored and the customer has chosen the entities and
+dimensions in scope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from integrations.datasets import Dataset
+from integrations.models import Account, ClientEntity, Connection, Issue, Run
+from integrations.xledger.verify import DATASET_CHECKS, TOKEN_PAGE
+from portal.models import Contact, Customer
+
+TODO, NEEDS_FIXING, DONE = "todo", "needs_fixing", "done"
+STATE_LABELS = {TODO: _("To do"), NEEDS_FIXING: _("Needs fixing"), DONE: _("Done")}
+
+
+def customer_for_user(user) -> Customer | None:
+    """The one customer a customer user may see; None for staff and strangers."""
+    if not user.is_authenticated:
+        return None
+    membership = getattr(user, "membership", None)
+    if membership is None:
+        return None
+    return membership.customer
+
+
+def connection_of(customer: Customer) -> Connection | None:
+    return Connection.objects.filter(customer=customer).first()
+
+
+def is_live(customer: Customer) -> bool:
+    if customer.onboarding_status == Customer.Status.LIVE:
+        return True
+    connection = connection_of(customer)
+    return bool(connection and connection.is_live)
+
+
+# --- The three tasks -----------------------------------------------------------------------------
+
+REQUIRED_CLIENT_FIELDS = (
+    "legal_name",
+    "organisation_number",
+    "street_address",
+    "postal_code",
+    "city",
+    "expected_invoice_volume",
+    "supplier_posting_account",
+    "customer_posting_account",
+    "desired_go_live",
+)
+
+
+def client_information_missing(customer: Customer) -> list[str]:
+    """Names of what is still missing from the client information (empty when complete)."""
+    missing = [name for name in REQUIRED_CLIENT_FIELDS if getattr(customer, name) in (None, "")]
+    if customer.fixed_assets_apply and customer.fixed_assets_as_dimension:
+        for name in ("fixed_assets_dimension_code", "fixed_assets_dimension_name"):
+            if not getattr(customer, name):
+                missing.append(name)
+    contacts = {c.role: c for c in Contact.objects.filter(customer=customer)}
+    for role in Contact.REQUIRED_ROLES:
+        contact = contacts.get(role)
+        if contact is None or not contact.name or not contact.email:
+            missing.append(f"contact_{role}")
+    return missing
+
+
+@dataclass
+class Task:
+    number: int
+    key: str
+    title: str
+    responsible: str
+    state: str
+    url: str
+    detail: str = ""
+    extra_links: list = field(default_factory=list)
+
+    @property
+    def state_label(self):
+        return STATE_LABELS[self.state]
+
+    @property
+    def done(self) -> bool:
+        return self.state == DONE
+
+
+def token_state(connection: Connection | None) -> str:
+    if connection is None or not connection.has_token:
+        return TODO
+    verification = connection.verification or {}
+    if verification.get("ok"):
+        return DONE
+    return NEEDS_FIXING
+
+
+def scope_chosen(connection: Connection | None) -> bool:
+    if connection is None:
+        return False
+    return ClientEntity.objects.filter(connection=connection, in_scope=True).exists()
+
+
+def onboarding_tasks(customer: Customer) -> list[Task]:
+    connection = connection_of(customer)
+    missing = client_information_missing(customer)
+    info_state = DONE if not missing else TODO
+    tok = token_state(connection)
+    verification = (connection.verification or {}) if connection else {}
+    if tok == DONE and scope_chosen(connection):
+        sent_state = DONE
+    elif (
+        connection
+        and connection.has_token
+        and verification
+        and not verification.get("owner_matches")
+    ):
+        sent_state = NEEDS_FIXING
+    else:
+        sent_state = TODO
+    if info_state == TODO and missing and len(missing) < len(REQUIRED_CLIENT_FIELDS) + 2:
+        info_detail = _("Some required information is still missing.")
+    else:
+        info_detail = ""
+    token_detail = ""
+    if tok == NEEDS_FIXING:
+        token_detail = _("The last check found problems; see what to fix in Xledger.")
+    sent_detail = ""
+    if tok == DONE and not scope_chosen(connection):
+        sent_detail = _("Choose the entities and dimensions to synchronise.")
+    elif sent_state == NEEDS_FIXING:
+        sent_detail = _("The token does not belong to the Owner ID you entered.")
+    return [
+        Task(
+            1,
+            "client_information",
+            _("Fill in the client information (replaces the D01.01 spreadsheet)"),
+            _("Customer"),
+            info_state,
+            reverse("client_information"),
+            info_detail,
+        ),
+        Task(
+            2,
+            "token",
+            _("Generate an API token for the owner entity with the rights SEMINE needs"),
+            _("Customer / IT partner"),
+            tok,
+            reverse("token_instructions"),
+            token_detail,
+        ),
+        Task(
+            3,
+            "owner_and_token",
+            _("Give SEMINE the owner entity ID and the API token"),
+            _("Customer / IT partner"),
+            sent_state,
+            reverse("xledger_token") if tok != DONE else reverse("xledger_scope"),
+            sent_detail,
+        ),
+    ]
+
+
+def all_tasks_done(customer: Customer) -> bool:
+    return all(task.done for task in onboarding_tasks(customer))
+
+
+# --- The token checklist, in the customer's language ---------------------------------------------
+
+CHECK_LABELS = {
+    "token": _("The API token is accepted"),
+    "owner": _("The token belongs to the Owner ID you entered"),
+    "token_entity": _("The token was created in the owner entity"),
+    "suppliers": _("Read suppliers"),
+    "currencies": _("Read currencies"),
+    "dimensions": _("Read financial dimensions"),
+    "vat_codes": _("Read VAT codes"),
+    "accounts": _("Read the chart of accounts"),
+    "fixed_assets": _("Read fixed assets"),
+    "invoices": _("Send invoices (write GL import items)"),
+}
+
+
+def checklist(verification: dict | None) -> list[dict]:
+    """The stored verify() checklist with labels and fixes in the active language.
+
+    Scope fixes are rebuilt from verify's own table of scopes; checks this module does not know
+    keep verify's English text, so nothing is ever hidden.
+    """
+    scopes = {c.key: c for c in DATASET_CHECKS}
+    owner = (verification or {}).get("owner") or {}
+    rows = []
+    for check in (verification or {}).get("checks", []):
+        key = check.get("key")
+        label = CHECK_LABELS.get(key, check.get("label", key))
+        fix = ""
+        if not check.get("ok"):
+            if key in scopes and "SEMINE support" not in (check.get("fix") or ""):
+                spec = scopes[key]
+                access = gettext("write") if spec.write else gettext("read")
+                fix = gettext(
+                    "In Xledger, open %(page)s, edit the token and tick %(access)s access for "
+                    "%(scopes)s."
+                ) % {"page": TOKEN_PAGE, "access": access, "scopes": spec.scope}
+            elif key == "token":
+                fix = gettext(
+                    "Xledger did not accept the token. Check that it was copied whole, that it was "
+                    "made in the right environment (production or demo) and that it has not been "
+                    "deleted in %(page)s. If in doubt, create a new one."
+                ) % {"page": TOKEN_PAGE}
+            elif key == "owner" and owner.get("dbId"):
+                fix = gettext(
+                    "This token belongs to Owner ID %(found)s (%(name)s). Check the Owner ID in "
+                    "Xledger under Administration → Entity, or create the token in the right "
+                    "owner entity."
+                ) % {
+                    "found": owner.get("dbId"),
+                    "name": " ".join(
+                        str(v) for v in (owner.get("code"), owner.get("description")) if v
+                    ),
+                }
+            elif key == "token_entity":
+                fix = gettext(
+                    "The token was created in a client entity and only reaches that entity. Log "
+                    "in to the owner entity and create the token there (%(page)s)."
+                ) % {"page": TOKEN_PAGE}
+            else:
+                fix = check.get("fix") or ""
+        rows.append({"key": key, "label": label, "ok": bool(check.get("ok")), "fix": fix})
+    return rows
+
+
+# --- Chart of accounts ---------------------------------------------------------------------------
+
+
+def known_account_codes(customer: Customer) -> set[str] | None:
+    """Account codes of the mirrored chart of accounts; None when it has not been synced yet."""
+    connection = connection_of(customer)
+    if connection is None:
+        return None
+    codes = set(
+        Account.objects.filter(connection=connection, is_deleted=False).values_list(
+            "code", flat=True
+        )
+    )
+    return codes or None
+
+
+# --- Health, once live ---------------------------------------------------------------------------
+
+
+def last_success_by_dataset(connection: Connection) -> list[dict]:
+    """Per dataset the connection syncs: the last successful run (or None)."""
+    wanted = [d for d in Dataset]
+    customer = connection.customer
+    if not customer.fixed_assets_apply:
+        wanted = [d for d in wanted if d != Dataset.FIXED_ASSETS]
+    rows = []
+    for dataset in wanted:
+        run = (
+            Run.objects.filter(connection=connection, dataset=dataset, status=Run.Status.SUCCEEDED)
+            .order_by("-finished_at")
+            .first()
+        )
+        rows.append({"dataset": dataset, "label": dataset.label, "run": run})
+    return rows
+
+
+def open_issues(connection: Connection):
+    return Issue.objects.filter(
+        connection=connection, status__in=[Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
+    ).order_by("-last_seen_at")

@@ -1,0 +1,436 @@
+"""Onboarding actions: what a customer (or a project manager) does to a customer's setup.
+
+Plain keyword-only functions; views only parse input and show results. Every action that matters
+leaves an AuditEntry, and none of them ever puts an API token into a message, an e-mail, an audit
+entry or a log line: the token goes from the form straight into `connection.set_token`.
+
+Editing after the setup was confirmed: the customer may keep editing until go-live. Each change
+e-mails the project manager. If the setup is still complete, the status stays "submitted" (the
+e-mail says what changed); if the change left something incomplete, the status goes back to
+"in progress" and the customer must confirm again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from integrations import clients
+from integrations.models import ClientEntity, Connection, Schedule
+from integrations.xledger.client import XledgerClient
+from integrations.xledger.errors import (
+    AuthenticationError,
+    CreditsExhausted,
+    RateLimited,
+    TransientError,
+    XledgerError,
+)
+from integrations.xledger.verify import Check, Verification, verify
+from portal import emails, selectors, throttle
+from portal.invitations import Invitation
+from portal.models import AuditEntry, Contact, Customer, Membership
+
+logger = logging.getLogger("portal.onboarding")
+
+
+class OnboardingError(Exception):
+    """An action that is not allowed in the customer's current state (the message says why)."""
+
+
+# --- Invitations ---------------------------------------------------------------------------------
+
+
+def invitation_create(*, customer: Customer, email: str, by) -> Invitation:
+    """Invite `email` to `customer` and send the link."""
+    invitation = Invitation(customer=customer, email=email.strip(), created_by=by)
+    raw = invitation.issue_token()
+    invitation.sent_at = timezone.now()
+    invitation.save()
+    AuditEntry.record(
+        actor=by, action="invitation_create", customer=customer, target=invitation.email
+    )
+    emails.send_invitation(invitation, raw)
+    return invitation
+
+
+def invitation_resend(*, invitation: Invitation, by) -> Invitation:
+    """A new link with a new expiry; the old link stops working."""
+    if invitation.accepted_at:
+        raise OnboardingError("This invitation was already accepted.")
+    raw = invitation.issue_token()
+    invitation.revoked_at = None
+    invitation.revoked_by = None
+    invitation.sent_at = timezone.now()
+    invitation.save()
+    AuditEntry.record(
+        actor=by,
+        action="invitation_resend",
+        customer=invitation.customer,
+        target=invitation.email,
+    )
+    emails.send_invitation(invitation, raw)
+    return invitation
+
+
+def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
+    if invitation.accepted_at:
+        raise OnboardingError("This invitation was already accepted.")
+    if not invitation.revoked_at:
+        invitation.revoked_at = timezone.now()
+        invitation.revoked_by = by
+        invitation.save(update_fields=["revoked_at", "revoked_by"])
+        AuditEntry.record(
+            actor=by,
+            action="invitation_revoke",
+            customer=invitation.customer,
+            target=invitation.email,
+        )
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, password: str):
+    """Create the user (username = e-mail address), bind them to the customer, burn the link."""
+    User = get_user_model()
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if not locked.is_usable:
+            raise OnboardingError("This invitation link can no longer be used.")
+        username = locked.email.lower()
+        if User.objects.filter(username__iexact=username).exists():
+            raise OnboardingError("An account with this e-mail address exists already.")
+        user = User.objects.create_user(username=username, email=locked.email, password=password)
+        Membership.objects.create(user=user, customer=locked.customer)
+        locked.accepted_at = timezone.now()
+        locked.accepted_user = user
+        locked.save(update_fields=["accepted_at", "accepted_user"])
+        customer = locked.customer
+        if customer.onboarding_status == Customer.Status.INVITED:
+            customer.onboarding_status = Customer.Status.IN_PROGRESS
+            customer.save(update_fields=["onboarding_status", "updated_at"])
+        AuditEntry.record(
+            actor=user, action="invitation_accept", customer=customer, target=locked.email
+        )
+    return user
+
+
+# --- Client information (D01.01) -----------------------------------------------------------------
+
+CLIENT_FIELDS = (
+    "legal_name",
+    "organisation_number",
+    "country",
+    "street_address",
+    "postal_code",
+    "city",
+    "expected_invoice_volume",
+    "fixed_assets_apply",
+    "fixed_assets_as_dimension",
+    "fixed_assets_dimension_code",
+    "fixed_assets_dimension_name",
+    "supplier_posting_account",
+    "customer_posting_account",
+    "desired_go_live",
+    "notes",
+)
+
+
+def _ensure_editable(customer: Customer) -> None:
+    if selectors.is_live(customer):
+        raise OnboardingError("The integration is live; ask your project manager for changes.")
+
+
+def customer_save_client_information(
+    *, customer: Customer, data: dict, contacts: dict[str, dict], by, draft: bool
+) -> Customer:
+    """Store the client information. `contacts` maps a role to {name, email, phone}; a role with
+    all three empty removes that contact. Drafts may be incomplete; validation is the form's job."""
+    _ensure_editable(customer)
+    with transaction.atomic():
+        before = {f: _jsonable(getattr(customer, f)) for f in CLIENT_FIELDS}
+        for name in CLIENT_FIELDS:
+            if name in data:
+                setattr(customer, name, data[name])
+        if customer.onboarding_status == Customer.Status.INVITED:
+            customer.onboarding_status = Customer.Status.IN_PROGRESS
+        customer.save()
+        for role, values in contacts.items():
+            values = {k: (values.get(k) or "").strip() for k in ("name", "email", "phone")}
+            if any(values.values()):
+                Contact.objects.update_or_create(customer=customer, role=role, defaults=values)
+            else:
+                Contact.objects.filter(customer=customer, role=role).delete()
+        after = {f: _jsonable(getattr(customer, f)) for f in CLIENT_FIELDS}
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        AuditEntry.record(
+            actor=by,
+            action="client_information_draft" if draft else "client_information_save",
+            customer=customer,
+            target=customer.legal_name,
+            before={k: before[k] for k in changed},
+            after=changed,
+        )
+    _after_change(customer, by=by, section="client_information")
+    return customer
+
+
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+# --- Owner ID, token and the live check ----------------------------------------------------------
+
+
+def xledger_client(connection: Connection) -> XledgerClient:
+    """A client for an interactive check, built by the engine's one factory (which tests point
+    at the sandbox): short timeout, one retry at most, no long waits, so a customer is never
+    left looking at a page that does not answer."""
+    return clients.client_for(
+        connection,
+        timeout=min(settings.XLEDGER_TIMEOUT_SECONDS, 20.0),
+        max_wait=2.0,
+        max_attempts=2,
+    )
+
+
+@dataclass
+class TokenCheck:
+    """What happened when the customer saved the owner ID and token.
+
+    outcome: "verified" (every check passed), "failed" (Xledger answered; see the checklist),
+    "unreachable" (timeout, connection refused, Xledger failing), "busy" (Xledger rate limit or
+    used-up credits), "throttled" (too many checks from this customer: we did not ask Xledger).
+    """
+
+    outcome: str
+    verification: Verification | None = None
+    retry_after_minutes: int = 0
+
+
+def connection_for(customer: Customer) -> Connection:
+    connection = Connection.objects.filter(customer=customer).first()
+    if connection is None:
+        connection = Connection.objects.create(customer=customer)
+        Schedule.ensure_for(connection)
+    return connection
+
+
+def connection_save_token(
+    *,
+    customer: Customer,
+    by,
+    owner_entity_id: int,
+    environment: str,
+    token: str | None = None,
+) -> TokenCheck:
+    """Store the owner ID, environment and (when given) the new token, then check them live.
+
+    The token is stored encrypted before the check, so a failed or impossible check never makes
+    the customer paste it again. A new token overwrites the old one, which is not kept anywhere.
+    `token` must already be format-checked (`integrations.xledger.client.clean_token`).
+    """
+    _ensure_editable(customer)
+    connection = connection_for(customer)
+    before = {
+        "owner_entity_id": connection.owner_entity_id,
+        "environment": connection.environment,
+        "token_fingerprint": connection.token_fingerprint,
+    }
+    connection.owner_entity_id = owner_entity_id
+    connection.environment = environment
+    if token:
+        connection.set_token(token, by=by)
+        connection.verification = {}
+        connection.verified_at = None
+    elif before["owner_entity_id"] != owner_entity_id or before["environment"] != environment:
+        connection.verification = {}
+        connection.status = Connection.Status.UNVERIFIED
+        connection.status_changed_at = timezone.now()
+    connection.save()
+    after = {
+        "owner_entity_id": connection.owner_entity_id,
+        "environment": connection.environment,
+        "token_fingerprint": connection.token_fingerprint,
+    }
+    if token:
+        AuditEntry.record(
+            actor=by,
+            action="token_set",
+            customer=customer,
+            target=f"connection {connection.pk}",
+            before={"token_fingerprint": before["token_fingerprint"]},
+            after={"token_fingerprint": connection.token_fingerprint},
+            comment="The token value is never recorded.",
+        )
+    if before != after:
+        AuditEntry.record(
+            actor=by,
+            action="connection_save",
+            customer=customer,
+            target=f"connection {connection.pk}",
+            before={k: v for k, v in before.items() if k != "token_fingerprint"},
+            after={k: v for k, v in after.items() if k != "token_fingerprint"},
+        )
+    result = connection_check(connection=connection, by=by)
+    _after_change(customer, by=by, section="token")
+    return result
+
+
+def connection_check(*, connection: Connection, by) -> TokenCheck:
+    """Run verify() against Xledger, throttled per customer, and store the checklist."""
+    limit, window = settings.THROTTLE_TOKEN_CHECKS
+    key = connection.customer_id
+    if throttle.is_limited("token_check", key, limit):
+        return TokenCheck("throttled", retry_after_minutes=int(window.total_seconds() // 60))
+    throttle.hit("token_check", key, window)
+    customer = connection.customer
+    try:
+        with xledger_client(connection) as client:
+            try:
+                result = verify(
+                    client, connection.owner_entity_id, fixed_assets=customer.fixed_assets_apply
+                )
+            finally:
+                _count_requests(connection, client.request_count)
+    except (RateLimited, CreditsExhausted) as exc:
+        logger.info("Token check for customer %s: Xledger busy (%s)", customer.pk, exc.kind)
+        return TokenCheck("busy")
+    except AuthenticationError:
+        # The stored token has a shape Xledger's client refuses (should not happen after the
+        # form's check); report it like a rejected token.
+        result = Verification(ok=False, checks=[Check("token", "The API token is accepted", False)])
+    except (TransientError, XledgerError) as exc:
+        logger.info("Token check for customer %s: Xledger unreachable (%s)", customer.pk, exc.kind)
+        return TokenCheck("unreachable")
+    now = timezone.now()
+    connection.verification = result.to_dict()
+    connection.verified_at = now
+    new_status = Connection.Status.OK if result.ok else Connection.Status.UNVERIFIED
+    if connection.status != new_status:
+        connection.status = new_status
+        connection.status_changed_at = now
+    connection.save(update_fields=["verification", "verified_at", "status", "status_changed_at"])
+    if result.ok:
+        known = [e["dbId"] for e in result.entities]
+        ClientEntity.objects.filter(connection=connection).exclude(db_id__in=known).delete()
+    AuditEntry.record(
+        actor=by,
+        action="token_check",
+        customer=customer,
+        target=f"connection {connection.pk}",
+        after={
+            "ok": result.ok,
+            "failed_checks": [c.key for c in result.checks if not c.ok],
+            "requests": result.requests,
+        },
+    )
+    return TokenCheck("verified" if result.ok else "failed", verification=result)
+
+
+def _count_requests(connection: Connection, requests: int) -> None:
+    """Checks cost the customer Xledger requests too: count them with the engine's usage."""
+    if requests:
+        from integrations.services import usage_add
+
+        usage_add(connection_id=connection.pk, requests=requests)
+
+
+def connection_save_scope(
+    *, customer: Customer, by, entities: dict[int, dict], dimensions: list[str]
+) -> Connection:
+    """Store which entities are in scope (with fixed assets per entity) and which dimensions
+    (object kind codes) to sync. `entities` maps dbId -> {"in_scope": bool, "fixed_assets": bool}
+    for every entity the last check listed."""
+    _ensure_editable(customer)
+    connection = Connection.objects.get(customer=customer)
+    verification = connection.verification or {}
+    if not verification.get("ok"):
+        raise OnboardingError("Check the token successfully before choosing the scope.")
+    listed = {e["dbId"]: e for e in verification.get("entities", [])}
+    kinds = {k["code"] for k in verification.get("object_kinds", [])}
+    with transaction.atomic():
+        for db_id, row in listed.items():
+            choice = entities.get(db_id, {})
+            ClientEntity.objects.update_or_create(
+                connection=connection,
+                db_id=db_id,
+                defaults={
+                    "code": row.get("code") or "",
+                    "description": row.get("description") or "",
+                    "company_number": row.get("companyNumber") or "",
+                    "is_owner": bool(row.get("is_owner")),
+                    "in_scope": bool(choice.get("in_scope")),
+                    "fixed_assets": bool(choice.get("in_scope") and choice.get("fixed_assets")),
+                },
+            )
+        ClientEntity.objects.filter(connection=connection).exclude(db_id__in=listed).delete()
+        before = list(connection.selected_dimensions or [])
+        connection.selected_dimensions = [d for d in dimensions if d in kinds]
+        connection.save(update_fields=["selected_dimensions", "updated_at"])
+        AuditEntry.record(
+            actor=by,
+            action="scope_save",
+            customer=customer,
+            target=f"connection {connection.pk}",
+            before={"dimensions": before},
+            after={
+                "dimensions": connection.selected_dimensions,
+                "entities_in_scope": sorted(
+                    db_id for db_id, c in entities.items() if c.get("in_scope")
+                ),
+            },
+        )
+    _after_change(customer, by=by, section="scope")
+    return connection
+
+
+# --- Confirmation --------------------------------------------------------------------------------
+
+
+def customer_confirm_setup(*, customer: Customer, by) -> Customer:
+    """The customer says the setup is done: record it and tell the project manager."""
+    _ensure_editable(customer)
+    if not selectors.all_tasks_done(customer):
+        raise OnboardingError("Finish every task before confirming.")
+    if customer.onboarding_status == Customer.Status.SUBMITTED:
+        return customer
+    before = customer.onboarding_status
+    customer.onboarding_status = Customer.Status.SUBMITTED
+    customer.submitted_at = timezone.now()
+    customer.submitted_by = by
+    customer.save(update_fields=["onboarding_status", "submitted_at", "submitted_by", "updated_at"])
+    AuditEntry.record(
+        actor=by,
+        action="setup_confirm",
+        customer=customer,
+        target=customer.legal_name,
+        before={"onboarding_status": before},
+        after={"onboarding_status": customer.onboarding_status},
+    )
+    emails.send_setup_submitted(customer, by=by)
+    return customer
+
+
+def _after_change(customer: Customer, *, by, section: str) -> None:
+    """After a confirmed setup is edited: tell the project manager; reopen it if incomplete."""
+    customer.refresh_from_db()
+    if customer.onboarding_status != Customer.Status.SUBMITTED:
+        return
+    still_complete = selectors.all_tasks_done(customer)
+    if not still_complete:
+        customer.onboarding_status = Customer.Status.IN_PROGRESS
+        customer.save(update_fields=["onboarding_status", "updated_at"])
+        AuditEntry.record(
+            actor=by,
+            action="setup_reopened",
+            customer=customer,
+            target=customer.legal_name,
+            before={"onboarding_status": Customer.Status.SUBMITTED},
+            after={"onboarding_status": Customer.Status.IN_PROGRESS},
+            comment=f"Changed after confirmation ({section}); the setup is no longer complete.",
+        )
+    emails.send_setup_changed(customer, by=by, section=section, still_complete=still_complete)

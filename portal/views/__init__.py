@@ -1,0 +1,1 @@
+"""Customer-facing pages (one module per page group) and the staff export."""
