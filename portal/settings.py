@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "ninja",  # serves /api/docs from local static files (no CDN, no inline script)
     "portal",
     "integrations",
 ]

@@ -1,10 +1,8 @@
 """The JSON API for SEMINE: one django-ninja `NinjaAPI`, mounted at /api/ by portal/urls.py.
 
-Each area is a router in its own module (customers, the mirror read API, ...), added below.
-Every operation needs an API key (see auth.py). Errors are JSON: 401 without a valid key, 404 for
-what does not exist or the key may not see, 422 with field errors for bad parameters
-(`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
-OpenAPI: /api/openapi.json, docs: /api/docs.
+Each area is a router in its own module (customers.py, mirror.py, ...), added at the end of this
+file; error shapes for the OpenAPI description are in errors.py, API-key auth in auth.py.
+OpenAPI: /api/openapi.json, docs: /api/docs. DESCRIPTION below is what API users read.
 """
 
 from django.http import Http404, JsonResponse
@@ -13,10 +11,22 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from integrations.api.auth import API_KEY_AUTH
 
+DESCRIPTION = """
+Authenticate with an API key from Semine Connect's admin: `Authorization: Bearer <key>`
+(or `X-Api-Key: <key>`). Errors are JSON: 401 without a valid key, 404 for what does not exist
+or the key may not see, 422 with field errors for bad parameters
+(`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
+
+Mirror lists (`/api/customers/{id}/suppliers` etc.) answer `{"items": [...], "next_cursor": ...}`,
+oldest change first. To stay in step: follow `next_cursor` until it is null, remember the newest
+`updatedAt` you saw, and next time ask with `updated_since` a few minutes before it. Items are keyed
+by `dbId`, so seeing one twice is harmless; deleted records come as tombstones (`deleted: true`).
+"""
+
 api = NinjaAPI(
     title="Semine Connect API",
     version="1",
-    description=__doc__,
+    description=DESCRIPTION,
     urls_namespace="api",
     auth=API_KEY_AUTH,
 )

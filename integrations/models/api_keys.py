@@ -8,6 +8,7 @@ to one customer; revoking it is immediate and kept on record.
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -21,6 +22,8 @@ PREFIX_LENGTH = 8
 # Writing last_used_at on every request would turn each read into a write; once a minute is
 # precise enough to tell a key that is in use from one that can be revoked.
 LAST_USED_PRECISION = timedelta(minutes=1)
+# What `secrets.token_urlsafe(32)` makes. Anything else is refused before touching the database.
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{40,64}")
 
 
 def hash_key(key: str) -> str:
@@ -89,7 +92,7 @@ class ApiKey(models.Model):
     @classmethod
     def authenticate(cls, plaintext: str) -> "ApiKey | None":
         """The active key matching `plaintext`, or None. One query; compares in constant time."""
-        if not plaintext or len(plaintext) < PREFIX_LENGTH or len(plaintext) > 200:
+        if not plaintext or not KEY_PATTERN.fullmatch(plaintext):
             return None
         digest = hash_key(plaintext)
         candidates = cls.objects.active().filter(prefix=plaintext[:PREFIX_LENGTH])

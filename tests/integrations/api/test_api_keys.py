@@ -77,3 +77,15 @@ def test_it_records_last_use_at_most_once_a_minute(live_connection, api_key, api
     api.get(url)
     assert ApiKey.objects.get(pk=api_key_obj.pk).last_used_at > first - timedelta(seconds=1)
     assert ApiKey.objects.get(pk=api_key_obj.pk).last_used_at <= timezone.now()
+
+
+def test_it_refuses_malformed_keys_without_a_query(db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        for junk in [
+            "",
+            "short",
+            "x" * 500,
+            "abc\x00defghijklmnopqrstuvwxyz0123456789ABCDEF",
+            "é" * 43,
+        ]:
+            assert ApiKey.authenticate(junk) is None
