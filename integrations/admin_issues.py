@@ -56,7 +56,7 @@ class IssueAdmin(admin.ModelAdmin):
     search_fields = ["title", "connection__customer__legal_name"]
     list_select_related = ["connection__customer", "acknowledged_by"]
     show_full_result_count = False
-    actions = ["acknowledge", "mute", "reopen", "resolve"]
+    actions = ["acknowledge", "mute", "reopen", "resolve", "confirm_mass_deletion"]
     fields = [
         "connection",
         "kind",
@@ -88,6 +88,8 @@ class IssueAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         if not request.user.has_perm("integrations.change_issue"):
             return {}
+        if not request.user.has_perm("integrations.resync_connection"):
+            actions.pop("confirm_mass_deletion", None)
         return actions
 
     @admin.display(description=_("customer"), ordering="connection__customer__legal_name")
@@ -122,6 +124,21 @@ class IssueAdmin(admin.ModelAdmin):
     @admin.action(description=_("Re-open selected issues"))
     def reopen(self, request, queryset):
         self._set_status(request, queryset, Issue.Status.OPEN)
+
+    @admin.action(description=_("Confirm the held mass deletion (applies it with a full sync)"))
+    def confirm_mass_deletion(self, request, queryset):
+        if not request.user.has_perm("integrations.resync_connection"):
+            raise PermissionDenied
+        confirmed = 0
+        for issue in queryset.filter(kind=Issue.Kind.MASS_DELETION):
+            try:
+                operations.issue_confirm_mass_deletion(issue=issue, by=request.user)
+                confirmed += 1
+            except ValidationError as e:
+                self.message_user(request, f"{issue}: {' '.join(e.messages)}", messages.WARNING)
+        self.message_user(
+            request, _("%(n)d mass deletion(s) confirmed.") % {"n": confirmed}, messages.SUCCESS
+        )
 
     @admin.action(description=_("Resolve selected issues"))
     def resolve(self, request, queryset):

@@ -3,7 +3,6 @@ the verification checklist, entities in scope, per-dataset health, recent runs, 
 small server-rendered chart. Each costs a constant number of queries.
 """
 
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -11,6 +10,7 @@ from django.utils.safestring import mark_safe
 from integrations.datasets import Dataset
 from integrations.models import Issue, Run
 from integrations.models.schedules import format_interval
+from integrations.selectors import last_success_by_dataset
 
 UNRESOLVED = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED, Issue.Status.MUTED]
 
@@ -37,20 +37,10 @@ def entities_in_scope(connection):
     return _render("entities", {"entities": entities})
 
 
-def last_success_by_dataset(connection) -> dict:
-    """{dataset: finished_at of the last successful run}."""
-    return dict(
-        Run.objects.filter(connection=connection, status=Run.Status.SUCCEEDED)
-        .values("dataset")
-        .annotate(last=Max("finished_at"))
-        .values_list("dataset", "last")
-    )
-
-
 def health(connection):
     if connection is None:
         return _render("health", {"rows": []})
-    last = last_success_by_dataset(connection)
+    last = last_success_by_dataset(connection)  # {dataset: Run}
     active = {
         run.dataset: run
         for run in Run.objects.filter(connection=connection, status__in=Run.ACTIVE_STATUSES)
@@ -63,7 +53,7 @@ def health(connection):
             {
                 "schedule": schedule,
                 "interval": format_interval(schedule.interval),
-                "last_success": last.get(schedule.dataset),
+                "last_success": last.get(schedule.dataset),  # a Run (succeeded or partial)
                 "active": active.get(schedule.dataset),
                 "runs_url": runs_url(connection=connection.pk, dataset__exact=schedule.dataset),
             }

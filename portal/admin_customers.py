@@ -30,6 +30,7 @@ from portal.models import Contact, Customer
 from portal.roles import PROJECT_MANAGERS
 
 OPEN_ISSUE_STATUSES = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
+SYNCED = [Run.Status.SUCCEEDED, Run.Status.PARTIAL]  # as integrations.selectors counts a success
 
 
 class ContactInline(admin.TabularInline):
@@ -99,7 +100,7 @@ class RequestChangesForm(forms.Form):
 
 def annotate_customer_list(queryset):
     last_success = (
-        Run.objects.filter(connection__customer_id=OuterRef("pk"), status=Run.Status.SUCCEEDED)
+        Run.objects.filter(connection__customer_id=OuterRef("pk"), status__in=SYNCED)
         .order_by("-finished_at")
         .values("finished_at")[:1]
     )

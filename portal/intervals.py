@@ -10,12 +10,11 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations.datasets import Dataset
-from integrations.models import Run, Schedule
+from integrations.models import Schedule
 from integrations.models.schedules import format_interval, validate_interval
 from portal.golive import require_permission
 from portal.models import AuditEntry
@@ -34,32 +33,10 @@ def applicable_schedules(connection) -> list[Schedule]:
     return schedules
 
 
-def _fallback_estimate(connection, overrides=None) -> int:
-    """Runs a month × requests a run (the average of recent successful runs, at least 1)."""
-    overrides = overrides or {}
-    averages = dict(
-        Run.objects.filter(connection=connection, status=Run.Status.SUCCEEDED, full=False)
-        .values("dataset")
-        .annotate(avg=Avg("requests"))
-        .values_list("dataset", "avg")
-    )
-    total = 0
-    for schedule in applicable_schedules(connection):
-        interval = overrides.get(schedule.dataset, schedule.interval)
-        runs = math.ceil(MONTH / interval)
-        if schedule.dataset == Dataset.INVOICES:
-            # No invoices to send, no request: at most one request per expected invoice.
-            volume = connection.customer.expected_invoice_volume or 0
-            runs = min(runs, volume)
-        total += math.ceil(runs * max(averages.get(schedule.dataset) or 1, 1))
-    return total
-
-
 def estimated_monthly_requests(connection, overrides=None) -> int:
-    try:
-        from integrations.selectors import estimated_monthly_requests as engine_estimate
-    except ImportError:
-        return _fallback_estimate(connection, overrides)
+    """The engine's estimate (integrations.selectors), which knows what each run costs."""
+    from integrations.selectors import estimated_monthly_requests as engine_estimate
+
     return engine_estimate(connection, overrides=overrides)
 
 
@@ -113,8 +90,8 @@ def schedule_override_interval(*, schedule, interval, reason, by):
     schedule.override_by = by if interval is not None else None
     schedule.override_at = now if interval is not None else None
     # A shorter interval takes effect now, not after the old, longer wait.
-    if schedule.enabled and schedule.next_run_at and schedule.next_run_at > now + schedule.interval:
-        schedule.next_run_at = now + schedule.interval
+    if schedule.enabled and schedule.next_run_at:
+        schedule.next_run_at = min(schedule.next_run_at, schedule.next_due_after(now))
     schedule.save()
     after = {
         "interval": format_interval(schedule.interval),

@@ -155,6 +155,37 @@ def issue_set_status(*, issue, status, by):
     return issue
 
 
+def issue_confirm_mass_deletion(*, issue, by):
+    """Confirm a held mass deletion: the engine applies it with a full run queued now."""
+    from integrations.services import mass_deletion_confirm
+
+    require_permission(by, "integrations.change_issue")
+    require_permission(by, "integrations.resync_connection")
+    with transaction.atomic():
+        issue = (
+            Issue.objects.select_for_update()
+            .select_related("connection__customer")
+            .get(pk=issue.pk)
+        )
+        before = {"status": issue.status, "confirmed": bool(issue.data.get("confirmed"))}
+        run = mass_deletion_confirm(issue=issue, by=by)
+        AuditEntry.record(
+            actor=by,
+            action="mass_deletion_confirmed",
+            customer=issue.connection.customer,
+            target=_connection_target(issue.connection, issue.title[:120]),
+            before=before,
+            after={
+                "status": issue.status,
+                "confirmed": True,
+                "run": run.pk if run else None,
+                "missing": issue.data.get("missing"),
+                "live": issue.data.get("live"),
+            },
+        )
+    return run
+
+
 def token_change_recorded(*, connection, before_fingerprint, by):
     """Audit a token replacement by its fingerprints; never the value."""
     AuditEntry.record(

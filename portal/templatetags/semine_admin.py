@@ -2,6 +2,7 @@
 the last 24 hours by status. A constant handful of grouped queries, whatever the data volume."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django import template
 from django.db.models import Count, Exists, OuterRef, Q
@@ -62,7 +63,11 @@ def dashboard_data(user, now=None):
                 "label": label,
                 "count": counts.get(value, 0),
                 "status": value,
-                "url": f"{url}?status__exact={value}&queued_at__gte={since:%Y-%m-%d}",
+                "url": url
+                + "?"
+                + urlencode(
+                    {"status__exact": value, "queued_at__gte": since.isoformat(timespec="seconds")}
+                ),
             }
             for value, label in Run.Status.choices
         ]
