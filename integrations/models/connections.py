@@ -57,6 +57,8 @@ class Connection(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # The admin dashboard and list filter connections by status.
+        indexes = [models.Index(fields=["status"], name="connection_status_idx")]
         permissions = [
             ("pause_connection", "Can pause and resume a connection"),
             ("reverify_connection", "Can re-check a connection's token"),

@@ -76,6 +76,14 @@ class Run(models.Model):
             models.Index(fields=["status", "heartbeat_at"], name="run_status_hb_idx"),
             models.Index(fields=["-queued_at"], name="run_queued_idx"),
             models.Index(fields=["dataset", "status"], name="run_ds_status_idx"),
+            # The admin: a connection's runs newest first, each customer's last success, and
+            # the run list filtered by status or trigger (newest first); retention by status.
+            models.Index(fields=["connection", "-queued_at"], name="run_conn_queued_idx"),
+            models.Index(
+                fields=["connection", "status", "-finished_at"], name="run_conn_status_fin_idx"
+            ),
+            models.Index(fields=["status", "-queued_at"], name="run_status_queued_idx"),
+            models.Index(fields=["trigger", "-queued_at"], name="run_trigger_queued_idx"),
         ]
         constraints = [
             # At most one queued/running run per connection × dataset: the database itself
