@@ -23,7 +23,8 @@ migrate: install messages
 demo: migrate
 	$(PY) manage.py seed_demo
 
-run: demo
+# rundev starts the sandbox, connects the demo customer to it (seed_demo --sandbox), then web + worker.
+run: migrate
 	$(PY) manage.py rundev
 
 test: install messages

@@ -1,5 +1,11 @@
-"""Demo data and demo logins for `make run`. Refuses to run with DEBUG off."""
+"""Demo data and demo logins for `make run`. Refuses to run with DEBUG off.
 
+With `--sandbox URL` (what `make run` passes once the sandbox answers), the live demo customer gets
+the sandbox's published "full" demo token, is verified against the sandbox for real, and goes live,
+so the worker starts syncing at once.
+"""
+
+import httpx
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
@@ -22,16 +28,28 @@ class Command(BaseCommand):
     help = "Create demo customers and demo logins (development only)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--sandbox-url", default="", help="Point the demo connection here.")
-        parser.add_argument("--sandbox-token", default="", help=argparse_hidden_help())
-        parser.add_argument("--sandbox-owner", type=int, default=None)
+        parser.add_argument(
+            "--sandbox",
+            default="",
+            metavar="URL",
+            help="Base URL of a running Xledger sandbox (e.g. http://127.0.0.1:8765): the live "
+            "demo customer is connected to it with its published demo token and goes live.",
+        )
 
-    @transaction.atomic
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError(
-                "seed_demo creates well-known passwords; it runs only with DEBUG on."
-            )
+            raise CommandError("seed_demo makes well-known passwords; it runs only with DEBUG on.")
+        with transaction.atomic():
+            users = self._users()
+            live = self._customers(users)
+        if options["sandbox"]:
+            self._connect_to_sandbox(live, users["pm"], options["sandbox"].rstrip("/"))
+
+        self.stdout.write(self.style.SUCCESS("Demo logins (development only):"))
+        for username, password, role in DEMO_LOGINS:
+            self.stdout.write(f"  {username:<8} {password:<20} {role}")
+
+    def _users(self):
         users = {}
         for username, password, role in DEMO_LOGINS:
             user, _ = User.objects.get_or_create(
@@ -44,7 +62,9 @@ class Command(BaseCommand):
             if role in (PROJECT_MANAGERS, SUPPORT):
                 user.groups.add(Group.objects.get(name=role))
             users[username] = user
+        return users
 
+    def _customers(self, users):
         onboarding, _ = Customer.objects.get_or_create(
             legal_name="Nordlys Regnskap AS",
             defaults={
@@ -54,6 +74,9 @@ class Command(BaseCommand):
             },
         )
         Membership.objects.update_or_create(user=users["kunde"], defaults={"customer": onboarding})
+        Connection.objects.get_or_create(
+            customer=onboarding, defaults={"environment": Connection.Environment.DEMO}
+        )
 
         live, created = Customer.objects.get_or_create(
             legal_name="Fjordbåt Shipping AS",
@@ -64,7 +87,7 @@ class Command(BaseCommand):
                 "postal_code": "5003",
                 "city": "Bergen",
                 "project_manager": users["pm"],
-                "onboarding_status": Customer.Status.LIVE,
+                "onboarding_status": Customer.Status.SUBMITTED,
                 "supplier_posting_account": "2400",
                 "customer_posting_account": "1500",
             },
@@ -86,16 +109,33 @@ class Command(BaseCommand):
         connection, _ = Connection.objects.get_or_create(
             customer=live, defaults={"environment": Connection.Environment.DEMO}
         )
-        if options["sandbox_token"] and options["sandbox_owner"]:
-            connection.owner_entity_id = options["sandbox_owner"]
-            connection.set_token(options["sandbox_token"])
-            connection.save()
         Schedule.ensure_for(connection)
+        return live
 
-        self.stdout.write(self.style.SUCCESS("Demo logins (development only):"))
-        for username, password, role in DEMO_LOGINS:
-            self.stdout.write(f"  {username:<8} {password:<20} {role}")
+    def _connect_to_sandbox(self, customer, pm, base_url):
+        from integrations.services import connection_go_live, connection_reverify
 
-
-def argparse_hidden_help():
-    return "Demo token for the sandbox (the sandbox's published demo token, never a real one)."
+        try:
+            info = httpx.get(f"{base_url}/_sandbox/info", timeout=10).raise_for_status().json()
+        except httpx.HTTPError as exc:
+            raise CommandError(f"The sandbox at {base_url} did not answer: {exc}") from None
+        connection = customer.connection
+        connection.environment = Connection.Environment.DEMO
+        connection.owner_entity_id = info["owner_db_id"]
+        if not connection.has_token:
+            connection.set_token(info["demo_tokens"]["full"], by=pm)
+        connection.save()
+        verification = connection_reverify(connection=connection, by=pm)
+        if not verification.ok:
+            raise CommandError("The sandbox's demo token did not verify; see the connection.")
+        connection.refresh_from_db()
+        if not connection.selected_dimensions:
+            kinds = [k["code"] for k in verification.object_kinds if k["code"] != "TAX_RULE"]
+            connection.selected_dimensions = kinds[:2]
+            connection.save(update_fields=["selected_dimensions"])
+        if not connection.is_live:
+            connection_go_live(connection=connection, by=pm)
+            Customer.objects.filter(pk=customer.pk).update(onboarding_status=Customer.Status.LIVE)
+        self.stdout.write(
+            f"Demo customer '{customer}' is live against the sandbox (owner {info['owner_db_id']})."
+        )
