@@ -10,4 +10,7 @@ class PortalConfig(AppConfig):
 
         from portal.roles import sync_group_permissions
 
-        post_migrate.connect(sync_group_permissions, sender=self)
+        # After every app's post_migrate, not only portal's: the permissions of apps listed after
+        # portal (integrations: runs, issues, invoices) are created in their own post_migrate, so
+        # hooking portal's alone would miss them on a fresh database.
+        post_migrate.connect(sync_group_permissions, dispatch_uid="portal.sync_group_permissions")
