@@ -67,3 +67,4 @@ def not_found(request, *args, **kwargs):
 
 api.add_router("/customers", "integrations.api.customers.router")
 api.add_router("/customers", "integrations.api.mirror.router")
+api.add_router("/customers", "integrations.api.invoices.router")

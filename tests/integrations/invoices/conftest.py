@@ -151,7 +151,7 @@ def connection(db, sb):
 
 
 @pytest.fixture
-def client(sb, connection):
+def xl(sb, connection):
     with make_client(sb, connection) as client:
         yield client
 

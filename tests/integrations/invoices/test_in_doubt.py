@@ -24,16 +24,16 @@ def supplier(sb):
     return supplier_code_for(sb, sb.client_entity_ids[0])
 
 
-def test_it_finds_invoices_stored_before_the_connection_dropped(sb, connection, client, supplier):
+def test_it_finds_invoices_stored_before_the_connection_dropped(sb, connection, xl, supplier):
     invoices = invoice_rows(connection, 5, supplier=supplier)
     sb.set_fault("drop_after_store", count=1)
     with pytest.raises(TransientError) as caught:
-        invoice_send_batch(connection=connection, client=client)
+        invoice_send_batch(connection=connection, client=xl)
     assert caught.value.in_doubt
     assert set(Invoice.objects.values_list("status", flat=True)) == {"in_doubt"}
     assert len(sb.imports) == 15
 
-    result = invoice_send_batch(connection=connection, client=client)
+    result = invoice_send_batch(connection=connection, client=xl)
     assert (result.looked_up, result.found, result.claimed) == (5, 5, 0)
     assert result.requests == 1  # the lookup only: nothing sent again
     assert len(sb.imports) == 15
@@ -42,37 +42,35 @@ def test_it_finds_invoices_stored_before_the_connection_dropped(sb, connection, 
     assert len(invoices) == 5
 
 
-def test_it_sends_again_what_a_failed_server_did_not_store(sb, connection, client, supplier):
+def test_it_sends_again_what_a_failed_server_did_not_store(sb, connection, xl, supplier):
     invoice_rows(connection, 3, supplier=supplier)
     sb.set_fault("http_500", count=1, field="addGLImportItems")
     with pytest.raises(TransientError):
-        invoice_send_batch(connection=connection, client=client)
+        invoice_send_batch(connection=connection, client=xl)
     assert set(Invoice.objects.values_list("status", flat=True)) == {"in_doubt"}
 
-    result = invoice_send_batch(connection=connection, client=client)
+    result = invoice_send_batch(connection=connection, client=xl)
     assert (result.looked_up, result.requeued, result.sent) == (3, 3, 3)
     assert result.requests == 2  # one lookup, one send
     assert_exactly_once(sb, connection)
 
 
-def test_it_waits_for_the_settle_time_before_looking_up(sb, connection, client, supplier, settings):
+def test_it_waits_for_the_settle_time_before_looking_up(sb, connection, xl, supplier, settings):
     settings.INVOICE_IN_DOUBT_SETTLE_SECONDS = 60
     invoice_rows(connection, 1, supplier=supplier)
     sb.set_fault("drop_after_store", count=1)
     with pytest.raises(TransientError):
-        invoice_send_batch(connection=connection, client=client)
-    before = client.request_count
-    invoice_send_batch(connection=connection, client=client)
-    assert client.request_count == before  # too early: not even a lookup
+        invoice_send_batch(connection=connection, client=xl)
+    before = xl.request_count
+    invoice_send_batch(connection=connection, client=xl)
+    assert xl.request_count == before  # too early: not even a lookup
     Invoice.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
-    result = invoice_send_batch(connection=connection, client=client)
+    result = invoice_send_batch(connection=connection, client=xl)
     assert result.found == 1
     assert_exactly_once(sb, connection)
 
 
-def test_it_looks_up_what_a_dead_worker_held_once_its_lease_ran_out(
-    sb, connection, client, supplier
-):
+def test_it_looks_up_what_a_dead_worker_held_once_its_lease_ran_out(sb, connection, xl, supplier):
     invoice_rows(connection, 4, supplier=supplier)
     # A worker claims and sends, then dies before writing the answer down.
     token = outbox.new_claim_token()
@@ -81,12 +79,12 @@ def test_it_looks_up_what_a_dead_worker_held_once_its_lease_ran_out(
     from integrations.xledger import queries
 
     inputs, files, _ = _build_inputs(held[:2])
-    client.execute(queries.ADD_GL_IMPORT_ITEMS, {"inputs": inputs}, mutation=True)
+    xl.execute(queries.ADD_GL_IMPORT_ITEMS, {"inputs": inputs}, mutation=True)
 
     # While the lease holds, nobody touches them.
-    assert invoice_send_batch(connection=connection, client=client).requests == 0
+    assert invoice_send_batch(connection=connection, client=xl).requests == 0
     Invoice.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
-    result = invoice_send_all(connection=connection, client=client)
+    result = invoice_send_all(connection=connection, client=xl)
     assert (result.expired, result.found, result.requeued, result.sent) == (4, 2, 2, 2)
     assert_exactly_once(sb, connection)
 
@@ -110,10 +108,10 @@ def test_it_survives_bursts_and_500s_and_dropped_connections(sb, connection, sup
     sb.burst_max_requests, sb.burst_window_seconds = 5, 0.2
     sb.set_fault("drop_after_store", probability=0.3)
     sb.set_fault("http_500", probability=0.2)
-    with make_client(sb, connection, max_wait=0.0, max_attempts=1) as client:
+    with make_client(sb, connection, max_wait=0.0, max_attempts=1) as xl:
         for _ in range(400):
             try:
-                invoice_send_all(connection=connection, client=client)
+                invoice_send_all(connection=connection, client=xl)
             except (TransientError, RateLimited):
                 continue
             if not Invoice.objects.exclude(status="sent").exists():
@@ -123,7 +121,7 @@ def test_it_survives_bursts_and_500s_and_dropped_connections(sb, connection, sup
 
 
 def test_it_opens_an_issue_when_invoices_keep_failing_and_resolves_it_on_success(
-    sb, connection, client, supplier
+    sb, connection, xl, supplier
 ):
     invoice_rows(connection, 1, supplier=supplier)
     sb.set_fault("http_429", count=3, retry_after=0)
@@ -135,13 +133,13 @@ def test_it_opens_an_issue_when_invoices_keep_failing_and_resolves_it_on_success
     assert issue.status == "open"
     assert set(Invoice.objects.values_list("status", flat=True)) == {"pending"}
 
-    invoice_send_batch(connection=connection, client=client)
+    invoice_send_batch(connection=connection, client=xl)
     issue.refresh_from_db()
     assert issue.status == "resolved"
     assert_exactly_once(sb, connection)
 
 
-def test_it_opens_an_issue_when_xledger_rejects_every_invoice(sb, connection, client, supplier):
+def test_it_opens_an_issue_when_xledger_rejects_every_invoice(sb, connection, xl, supplier):
     invoice_rows(connection, 10, supplier=supplier, lines=(("9999", "1", "100.00"),))
-    invoice_send_batch(connection=connection, client=client)
+    invoice_send_batch(connection=connection, client=xl)
     assert Issue.objects.get(kind="invoices_failing").title == "Xledger rejects every invoice"

@@ -24,21 +24,21 @@ def supplier(sb):
     return supplier_code_for(sb, sb.client_entity_ids[0])
 
 
-def test_it_makes_no_request_when_nothing_is_pending(sb, connection, client, supplier):
+def test_it_makes_no_request_when_nothing_is_pending(sb, connection, xl, supplier):
     for status in ("sent", "rejected", "cancelled"):
         invoice_rows(connection, supplier=supplier, prefix=status)
     Invoice.objects.update(status="sent")
-    result = invoice_send_batch(connection=connection, client=client)
+    result = invoice_send_batch(connection=connection, client=xl)
     assert result.requests == 0
-    assert client.request_count == 0
+    assert xl.request_count == 0
     assert sb.request_count == 0
 
 
 def test_it_sends_an_invoice_as_a_supplier_line_and_one_line_per_accounting_line(
-    sb, connection, client, supplier
+    sb, connection, xl, supplier
 ):
     (invoice,) = invoice_rows(connection, supplier=supplier)
-    result = invoice_send_batch(connection=connection, client=client)
+    result = invoice_send_batch(connection=connection, client=xl)
     assert (result.sent, result.requests) == (1, 1)
 
     invoice.refresh_from_db()
@@ -63,16 +63,16 @@ def test_it_sends_an_invoice_as_a_supplier_line_and_one_line_per_accounting_line
 def test_it_sends_batches_of_at_most_500_items_never_splitting_an_invoice(sb, connection, supplier):
     invoice_rows(connection, 400, supplier=supplier)  # 3 items each: 1,200 items
     sizes = []
-    with make_client(sb, connection) as client:
-        original = client._send_once
+    with make_client(sb, connection) as xl:
+        original = xl._send_once
 
         def spy(document, variables, **kwargs):
             if "inputs" in (variables or {}):
                 sizes.append(len(variables["inputs"]))
             return original(document, variables, **kwargs)
 
-        client._send_once = spy
-        result = invoice_send_all(connection=connection, client=client)
+        xl._send_once = spy
+        result = invoice_send_all(connection=connection, client=xl)
     assert sizes == [498, 498, 204]
     assert result.sent == 400
     assert result.requests == 3
@@ -80,13 +80,13 @@ def test_it_sends_batches_of_at_most_500_items_never_splitting_an_invoice(sb, co
 
 
 def test_it_rejects_only_the_invoice_xledger_refused_matching_by_client_id(
-    sb, connection, client, supplier
+    sb, connection, xl, supplier
 ):
     good = invoice_rows(connection, 2, supplier=supplier, prefix="GOOD")
     (bad,) = invoice_rows(
         connection, supplier=supplier, prefix="BAD", lines=(("9999", "1", "100.00"),)
     )
-    result = invoice_send_batch(connection=connection, client=client)
+    result = invoice_send_batch(connection=connection, client=xl)
     assert (result.sent, result.rejected) == (2, 1)
     bad.refresh_from_db()
     assert bad.status == "rejected"
@@ -99,27 +99,27 @@ def test_it_rejects_only_the_invoice_xledger_refused_matching_by_client_id(
 
 
 def test_it_completes_a_partly_stored_invoice_after_a_retry_without_doubling_it(
-    sb, connection, client, supplier
+    sb, connection, xl, supplier
 ):
     from integrations.invoices.services import invoice_retry
 
     (bad,) = invoice_rows(connection, supplier=supplier, lines=(("7999", "1", "100.00"),))
-    invoice_send_batch(connection=connection, client=client)
+    invoice_send_batch(connection=connection, client=xl)
     bad.refresh_from_db()
     assert bad.status == "rejected"
 
     sb.add_record("accounts", code="7999", description="Ny konto", modifiedAt="", modifiedTs=0.0)
     assert invoice_retry(invoice=bad)
-    invoice_send_batch(connection=connection, client=client)
+    invoice_send_batch(connection=connection, client=xl)
     bad.refresh_from_db()
     assert bad.status == "sent"
     assert bad.attempts == 2
     assert_exactly_once(sb, connection)
 
 
-def test_it_attaches_the_pdf_to_the_supplier_line(sb, connection, client, supplier):
+def test_it_attaches_the_pdf_to_the_supplier_line(sb, connection, xl, supplier):
     (invoice,) = invoice_rows(connection, supplier=supplier, pdf=PDF)
-    invoice_send_batch(connection=connection, client=client)
+    invoice_send_batch(connection=connection, client=xl)
     invoice.refresh_from_db()
     assert invoice.status == "sent"
     by_client_id = {i["clientId"]: i for i in sb.imports}

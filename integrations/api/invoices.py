@@ -1,0 +1,238 @@
+"""Invoice intake: SEMINE posts approved invoices here; they are sent to Xledger within minutes.
+
+    POST /api/customers/{customer_id}/invoices               submit one invoice
+    GET  /api/customers/{customer_id}/invoices/{external_id}  where it is
+
+Submitting is idempotent by `externalId`: the same body again answers 200 with the invoice as it
+is now (201 the first time); a different body under a used `externalId` is a 409. Everything the
+customer's Xledger would refuse and the mirror can tell (supplier, accounts, VAT codes, dimension
+values, currency, client entity; lines plus VAT must make the total) is a 422 with one error per
+field, `loc` pointing into the body.
+
+Amounts are decimals with at most 2 decimal places. Send them as strings ("1234.50"); JSON
+numbers are accepted too, but one whose float value is not exactly a 2-decimal number is refused.
+The PDF travels inside the JSON, base64-encoded (`pdf: {fileName, content}`); it must start with
+`%PDF-` and be at most `INVOICE_PDF_MAX_BYTES` (10 MB by default). Such a body is larger than
+Django's default upload limit, so this operation reads it with its own limit (413 above it).
+
+Statuses: pending → sending → sent (with Xledger's dbIds per import item) | rejected (with
+Xledger's message) | in_doubt (a send whose answer was lost; it is looked up in Xledger before
+anything is sent again) | cancelled.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from functools import wraps
+from typing import Annotated
+
+from django.http import Http404, JsonResponse
+from ninja import Field, Path, Router, Schema, Status
+from ninja.decorators import decorate_view
+from ninja.errors import ValidationError
+from pydantic import BeforeValidator, StrictInt, WithJsonSchema
+
+from integrations.api.auth import live_connection_for
+from integrations.api.errors import ErrorOut, responses
+from integrations.api.mirror import MAX_DB_ID, CustomerId
+from integrations.invoices.services import InvoiceConflict, invoice_submit
+from integrations.invoices.validation import MAX_LINES, InvoiceInvalid, pdf_max_bytes
+from integrations.models import Invoice
+
+router = Router(tags=["invoices"])
+
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
+AMOUNT_PATTERN = r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _amount(value):
+    """A string must look like an amount; a JSON number is taken at its shortest float repr."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError('Must be a decimal number, preferably as a string such as "1234.50".')
+    if isinstance(value, str) and not re.fullmatch(AMOUNT_PATTERN, value):
+        raise ValueError("Must look like 1234.50: digits, at most 2 decimal places.")
+    return value
+
+
+def _date(value):
+    if not isinstance(value, str) or not re.fullmatch(DATE_PATTERN, value):
+        raise ValueError("Must be a date as YYYY-MM-DD.")
+    return value
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    Field(max_digits=15, decimal_places=2, allow_inf_nan=False),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": AMOUNT_PATTERN},
+                {"type": "number", "minimum": -(10**13), "maximum": 10**13},
+            ],
+            "description": "A decimal amount with at most 2 decimal places; a string is safest.",
+            "examples": ["1234.50"],
+        }
+    ),
+]
+Day = Annotated[
+    date,
+    BeforeValidator(_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
+Code = Annotated[str, Field(min_length=1, max_length=100)]
+ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN)]
+
+
+class LineIn(Schema):
+    account: Code
+    vatCode: Code
+    amount: Amount = Field(description="Net amount, excl. VAT.")
+    text: str = Field("", max_length=500)
+    dimensions: dict[Code, Code] = Field(
+        default_factory=dict,
+        max_length=5,
+        description='Dimension (object kind) code → value code, e.g. {"AVDELING": "20"}.',
+    )
+
+
+class PdfIn(Schema):
+    fileName: str = Field(min_length=1, max_length=200)
+    content: str = Field(
+        min_length=1,
+        max_length=4 * (pdf_max_bytes() // 3 + 1),
+        description="The PDF, base64-encoded. Must start with %PDF-.",
+    )
+
+
+class InvoiceIn(Schema):
+    externalId: ExternalId = Field(description="SEMINE's id: unique per customer, idempotency key.")
+    entity: Annotated[StrictInt, Field(ge=1, le=MAX_DB_ID)] = Field(
+        description="Xledger dbId of the client entity the invoice is posted in."
+    )
+    supplierCode: Code
+    invoiceNumber: Code
+    invoiceDate: Day
+    dueDate: Day
+    postedDate: Day | None = Field(None, description="Defaults to the invoice date.")
+    currency: Annotated[str, Field(min_length=1, max_length=10)]
+    amount: Amount = Field(description="Total incl. VAT.")
+    vatAmount: Amount
+    text: str = Field("", max_length=500)
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
+    pdf: PdfIn | None = None
+
+
+class InvoiceOut(Schema):
+    customerId: int
+    externalId: str
+    entity: int
+    invoiceNumber: str
+    supplierCode: str
+    currency: str
+    amount: str
+    vatAmount: str
+    status: str = Field(description="pending, sending, sent, rejected, in_doubt or cancelled")
+    statusChangedAt: datetime
+    attempts: int
+    xledgerDbIds: dict[str, int] = Field(description="Import item clientId → Xledger dbId.")
+    xledgerMessage: str = Field(description="Why Xledger rejected it (status rejected).")
+    sentAt: datetime | None
+    submittedAt: datetime
+
+
+def invoice_out(invoice: Invoice) -> dict:
+    return {
+        "customerId": invoice.connection.customer_id,
+        "externalId": invoice.external_id,
+        "entity": invoice.entity.db_id,
+        "invoiceNumber": invoice.invoice_number,
+        "supplierCode": invoice.supplier_code,
+        "currency": invoice.currency,
+        "amount": f"{invoice.amount:.2f}",
+        "vatAmount": f"{invoice.vat_amount:.2f}",
+        "status": invoice.status,
+        "statusChangedAt": invoice.status_changed_at,
+        "attempts": invoice.attempts,
+        "xledgerDbIds": {k: int(v) for k, v in (invoice.xledger_db_ids or {}).items()},
+        "xledgerMessage": invoice.xledger_message,
+        "sentAt": invoice.sent_at,
+        "submittedAt": invoice.created_at,
+    }
+
+
+def max_body_bytes() -> int:
+    return 4 * (pdf_max_bytes() // 3 + 1) + 1024 * 1024
+
+
+def read_large_body(run):
+    """Read the body under our own limit (a base64 PDF of 10 MB exceeds Django's default
+    DATA_UPLOAD_MAX_MEMORY_SIZE); bigger bodies get a 413 before anything else is read."""
+
+    @wraps(run)
+    def wrapper(request, *args, **kwargs):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > max_body_bytes():
+            return JsonResponse({"detail": "Request body too large."}, status=413)
+        if not hasattr(request, "_body") and not getattr(request, "_read_started", False):
+            body = request.read(max_body_bytes() + 1)
+            if len(body) > max_body_bytes():
+                return JsonResponse({"detail": "Request body too large."}, status=413)
+            request._body = body
+        return run(request, *args, **kwargs)
+
+    return wrapper
+
+
+@router.post(
+    "/{customer_id}/invoices",
+    response=responses(
+        InvoiceOut, 201, {200: InvoiceOut, 400: ErrorOut, 409: ErrorOut, 413: ErrorOut}
+    ),
+    operation_id="submit_invoice",
+    summary="Submit an approved invoice for Xledger",
+    description=__doc__,
+)
+@decorate_view(read_large_body)
+def submit_invoice(request, customer_id: Path[CustomerId], invoice: InvoiceIn):
+    connection = live_connection_for(request, customer_id)
+    payload = invoice.dict()
+    try:
+        created_invoice, created = invoice_submit(
+            connection=connection, payload=payload, submitted_by=request.auth.name
+        )
+    except InvoiceConflict as exc:
+        return Status(409, {"detail": str(exc)})
+    except InvoiceInvalid as exc:
+        raise ValidationError(
+            [
+                {"loc": ["body", "invoice", *loc], "msg": message, "type": exc.code}
+                for loc, messages in exc.errors.items()
+                for message in messages
+            ]
+        ) from None
+    return Status(201 if created else 200, invoice_out(created_invoice))
+
+
+@router.get(
+    "/{customer_id}/invoices/{external_id}",
+    response=responses(InvoiceOut),
+    operation_id="get_invoice",
+    summary="Where an invoice is",
+)
+def get_invoice(request, customer_id: Path[CustomerId], external_id: Path[ExternalId]):
+    connection = live_connection_for(request, customer_id)
+    invoice = (
+        Invoice.objects.select_related("entity", "connection")
+        .filter(connection=connection, external_id=external_id)
+        .first()
+    )
+    if invoice is None:
+        raise Http404
+    return invoice_out(invoice)
