@@ -12,6 +12,7 @@ class IntegrationsConfig(AppConfig):
         from django_q.signals import post_spawn
 
         post_migrate.connect(_ensure_dispatcher_schedule, sender=self)
+        post_migrate.connect(_ensure_prune_schedule, sender=self)
         post_spawn.connect(_ensure_dispatcher_schedule_on_spawn, dispatch_uid="semine-dispatcher")
 
 
@@ -19,6 +20,12 @@ def _ensure_dispatcher_schedule(sender=None, **kwargs):
     from integrations.dispatch import ensure_dispatcher_schedule
 
     ensure_dispatcher_schedule()
+
+
+def _ensure_prune_schedule(sender=None, **kwargs):
+    from integrations.retention import ensure_prune_schedule
+
+    ensure_prune_schedule()
 
 
 def _ensure_dispatcher_schedule_on_spawn(sender=None, proc_name=None, **kwargs):

@@ -188,3 +188,7 @@ LOGGING = {
 RUN_HEARTBEAT_STALE_AFTER = timedelta(seconds=env.int("RUN_HEARTBEAT_STALE_SECONDS", default=300))
 # /health/ answers 503 when the dispatcher has not ticked for this long (it ticks every minute).
 HEALTH_MAX_TICK_AGE = timedelta(seconds=env.int("HEALTH_MAX_TICK_AGE_SECONDS", default=180))
+# Run history retention (`manage.py prune_runs`, also a daily django-q2 schedule): failures are
+# kept longer than successes because they are what support digs into weeks later.
+RUN_RETENTION_SUCCESS_DAYS = env.int("RUN_RETENTION_SUCCESS_DAYS", default=30)
+RUN_RETENTION_FAILURE_DAYS = env.int("RUN_RETENTION_FAILURE_DAYS", default=180)

@@ -21,11 +21,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["schedule"]:
             ensure_prune_schedule()
-        success_days, failure_days = retention_days()
         result = prune_runs(
-            success_days=options["success_days"] or success_days,
-            failure_days=options["failure_days"] or failure_days,
+            success_days=options["success_days"], failure_days=options["failure_days"]
         )
+        success_days, failure_days = retention_days()
         self.stdout.write(
-            f"Deleted {result['succeeded']} successful and {result['failed']} failed runs."
+            f"Deleted {result['succeeded']} successful and {result['failed']} failed runs "
+            f"(defaults: successes kept {success_days} days, failures {failure_days})."
         )

@@ -27,3 +27,9 @@ def test_it_keeps_failures_longer_than_successes(db):
     # The daily schedule exists once, however often this runs.
     call_command("prune_runs", "--schedule")
     assert QSchedule.objects.filter(name=SCHEDULE_NAME).count() == 1
+
+
+def test_migrate_creates_the_daily_prune_schedule(db):
+    schedule = QSchedule.objects.get(name=SCHEDULE_NAME)
+    assert schedule.func == "integrations.retention.prune_runs"
+    assert schedule.schedule_type == QSchedule.DAILY
