@@ -1,0 +1,1 @@
+"""The integration engine: connections, schedules, runs, the mirror, the invoice outbox."""
