@@ -74,7 +74,6 @@ Amount = Annotated[
                 {"type": "number", "minimum": -(10**13), "maximum": 10**13},
             ],
             "description": "A decimal amount with at most 2 decimal places; a string is safest.",
-            "examples": ["1234.50"],
         }
     ),
 ]
