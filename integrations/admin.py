@@ -27,6 +27,7 @@ admin.site.register(Issue, IssueAdmin)
 from django.template.response import TemplateResponse  # noqa: E402
 
 from integrations.models import ApiKey  # noqa: E402
+from portal.models import AuditEntry  # noqa: E402
 
 
 @admin.register(ApiKey)
@@ -73,6 +74,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
             # Kept on the request only, for response_add below; never stored, logged or messaged.
             request._new_api_key = obj.set_new_key()
         super().save_model(request, obj, form, change)
+        AuditEntry.record(
+            actor=request.user,
+            action="api_key_create" if not change else "api_key_change",
+            customer=obj.customer,
+            target=str(obj),
+            after={"name": obj.name, "prefix": obj.prefix, "customer": obj.customer_id},
+        )
 
     def response_add(self, request, obj, post_url_continue=None):
         plaintext = getattr(request, "_new_api_key", None)
@@ -91,5 +99,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected API keys")
     def revoke_keys(self, request, queryset):
-        revoked = queryset.revoke()
+        to_revoke = list(queryset.active())
+        revoked = queryset.filter(pk__in=[k.pk for k in to_revoke]).revoke()
+        for api_key in to_revoke:
+            AuditEntry.record(
+                actor=request.user,
+                action="api_key_revoke",
+                customer=api_key.customer,
+                target=str(api_key),
+            )
         self.message_user(request, f"Revoked {revoked} API key(s).")

@@ -3,12 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from integrations.api import api
+from integrations.api import index as api_index
 from integrations.api import not_found as api_not_found
 from integrations.api.health import health
 from portal.views import auth, client_information, home, invitations, staff, xledger
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", api_index, name="api_index"),
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),
     path("health/", health, name="health"),

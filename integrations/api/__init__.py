@@ -5,9 +5,12 @@ file; error shapes for the OpenAPI description are in errors.py, API-key auth in
 OpenAPI: /api/openapi.json, docs: /api/docs. DESCRIPTION below is what API users read.
 """
 
+import json
+
 from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from integrations.api.auth import API_KEY_AUTH
 
@@ -23,12 +26,26 @@ oldest change first. To stay in step: follow `next_cursor` until it is null, rem
 by `dbId`, so seeing one twice is harmless; deleted records come as tombstones (`deleted: true`).
 """
 
+
+class MalformedBody(ValueError):
+    """A request body that is not JSON (ninja turns any parser error into a bare 400)."""
+
+
+class JsonParser(Parser):
+    def parse_body(self, request):
+        try:
+            return json.loads(request.body)
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise MalformedBody(str(exc)) from exc
+
+
 api = NinjaAPI(
     title="Semine Connect API",
     version="1",
     description=DESCRIPTION,
     urls_namespace="api",
     auth=API_KEY_AUTH,
+    parser=JsonParser(),
 )
 
 
@@ -57,7 +74,22 @@ def not_found_error(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc):
+    if isinstance(exc.__cause__, MalformedBody):
+        detail = [{"loc": ["body"], "msg": "Not valid JSON.", "type": "json_invalid"}]
+        return api.create_response(request, {"detail": detail}, status=422)
     return api.create_response(request, {"detail": exc.message}, status=exc.status_code)
+
+
+def index(request):
+    """/api/ itself: where the description is (ninja's own root view is an HTML 404)."""
+    return JsonResponse(
+        {
+            "title": api.title,
+            "version": api.version,
+            "openapi": "/api/openapi.json",
+            "docs": "/api/docs",
+        }
+    )
 
 
 def not_found(request, *args, **kwargs):

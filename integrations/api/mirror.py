@@ -9,14 +9,15 @@ learns about deletions. To stay in step: page until `next_cursor` is null, remem
 keyed by `dbId`, so seeing one twice is harmless). Each page costs a constant number of queries.
 """
 
-from datetime import UTC, date, datetime
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from django.db.models import Q
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import ValidationError
-from pydantic import field_validator
+from pydantic import BeforeValidator, field_validator
 
 from integrations.api.auth import live_connection_for
 from integrations.api.cursors import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, keyset_page
@@ -44,9 +45,24 @@ CustomerId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 # ---- parameters -------------------------------------------------------------------------------
 
 
+# RFC 3339, as the OpenAPI `date-time` format says: with a date, a time and an offset. A time
+# without an offset would be ambiguous (UTC or Oslo?), and pydantic would take "1700000000" as
+# seconds since 1970; both are refused.
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
+
+
+def rfc3339(value):
+    if value is None or isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC3339.fullmatch(value.upper()):
+        raise ValueError("Must be a date-time with an offset, such as 2026-11-25T13:00:00Z.")
+    return value.upper()
+
+
 class ListParams(Schema):
-    updated_since: datetime | None = Field(
-        None, description="Only rows changed at or after this time (ISO 8601; UTC if no offset)."
+    updated_since: Annotated[datetime | None, BeforeValidator(rfc3339)] = Field(
+        None,
+        description="Only rows changed at or after this time (RFC 3339: 2026-11-25T13:00:00Z).",
     )
     cursor: str | None = Field(
         None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."
@@ -59,13 +75,6 @@ class ListParams(Schema):
         description="A client entity's Xledger dbId: only what that entity sees.",
     )
     include_deleted: bool = Field(True, description="Include tombstones of deleted records.")
-
-    @field_validator("updated_since")
-    @classmethod
-    def assume_utc(cls, value):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
 
     @field_validator("cursor")
     @classmethod

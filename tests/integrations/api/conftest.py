@@ -66,3 +66,9 @@ def api_key(db):
 @pytest.fixture
 def api(api_key):
     return ApiClient(api_key[1])
+
+
+@pytest.fixture
+def api_client_for_post(api, live_connection):
+    """(client, url) of an operation that takes a JSON body (the invoice intake)."""
+    return api, f"/api/customers/{live_connection.customer_id}/invoices"

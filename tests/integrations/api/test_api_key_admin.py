@@ -1,6 +1,7 @@
 import re
 
 from integrations.models import ApiKey
+from portal.models import AuditEntry
 from tests.integrations.api.conftest import ApiClient
 
 
@@ -17,6 +18,8 @@ def test_it_shows_a_new_key_once_and_never_again(client, superuser, live_connect
 
     api_key = ApiKey.objects.get()
     assert api_key.created_by == superuser
+    entry = AuditEntry.objects.get(action="api_key_create")
+    assert entry.actor == superuser and plaintext not in str(entry.after)
     assert api_key.prefix == plaintext[:8]
     assert plaintext not in str(ApiKey.objects.values().get())
 
@@ -55,6 +58,7 @@ def test_it_revokes_keys_with_an_action(client, superuser):
     assert response.status_code == 200
     api_key.refresh_from_db()
     assert api_key.revoked_at is not None
+    assert AuditEntry.objects.filter(action="api_key_revoke", target=str(api_key)).exists()
     assert ApiKey.authenticate(plaintext) is None
 
 

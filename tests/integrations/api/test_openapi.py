@@ -8,7 +8,6 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -112,16 +111,17 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@schema.given(use_live_customer=st.booleans())
 @settings(
     max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_it_keeps_its_openapi_promises(case, use_live_customer, mirror_data):
+def test_it_keeps_its_openapi_promises(case, mirror_data):
     connection, key = mirror_data
-    # Random ids almost never hit the live customer; point half the valid cases at it.
+    # Random ids almost never hit the live customer: point the valid cases with an even id at it
+    # (decided by the generated data, so Hypothesis can still shrink a failure).
+    path = case.path_parameters or {}
     positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
-    if positive and use_live_customer and "customer_id" in (case.path_parameters or {}):
-        case.path_parameters["customer_id"] = connection.customer_id
+    if positive and isinstance(path.get("customer_id"), int) and path["customer_id"] % 2 == 0:
+        path["customer_id"] = connection.customer_id
     case.call_and_validate(headers={"Authorization": f"Bearer {key}"}, checks=CHECKS)
