@@ -109,3 +109,133 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 target=str(api_key),
             )
         self.message_user(request, f"Revoked {revoked} API key(s).")
+
+
+# ---- Invoices to Xledger (the outbox) ----------------------------------------------------------
+# Written by the intake API and the sender only; here support reads them, retries a rejected one
+# once its cause is fixed, or cancels one that must never be sent. Both actions are conditional
+# (retry: rejected only; cancel: pending or rejected only) and recorded in the audit log.
+
+from integrations.invoices.services import invoice_cancel, invoice_retry  # noqa: E402
+from integrations.models import Invoice, InvoiceLine  # noqa: E402
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    fields = ["position", "account", "vat_code", "amount", "text", "dimensions", "gl_objects"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "customer",
+        "invoice_number",
+        "supplier_code",
+        "amount",
+        "currency",
+        "status",
+        "attempts",
+        "lookups",
+        "status_changed_at",
+        "short_message",
+    ]
+    list_filter = ["status", "currency", ("sent_at", admin.EmptyFieldListFilter), "created_at"]
+    search_fields = [
+        "external_id",
+        "invoice_number",
+        "supplier_code",
+        "connection__customer__legal_name",
+    ]
+    list_select_related = ["connection__customer", "entity"]
+    show_full_result_count = False
+    ordering = ["-id"]
+    inlines = [InvoiceLineInline]
+    actions = ["retry_invoices", "cancel_invoices"]
+    fieldsets = [
+        (None, {"fields": ["connection", "entity", "external_id", "submitted_by", "created_at"]}),
+        (
+            "Invoice",
+            {
+                "fields": [
+                    "supplier_code", "invoice_number", "invoice_date", "due_date", "posted_date",
+                    "currency", "amount", "vat_amount", "text", "item_count", "attachment_size",
+                ]
+            },
+        ),  # fmt: skip
+        (
+            "Sending",
+            {
+                "fields": [
+                    "status", "status_changed_at", "attempts", "lookups", "sent_at",
+                    "xledger_db_ids", "xledger_message", "last_error", "claimed_by",
+                    "claimed_until",
+                ]
+            },
+        ),  # fmt: skip
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Invoice._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="customer", ordering="connection__customer__legal_name")
+    def customer(self, obj):
+        return obj.connection.customer
+
+    @admin.display(description="Xledger message / last error")
+    def short_message(self, obj):
+        text = obj.xledger_message or obj.last_error
+        return text if len(text) <= 80 else f"{text[:79]}…"
+
+    def _may_retry(self, request):
+        return request.user.has_perm("integrations.retry_invoice")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self._may_retry(request):
+            actions.pop("retry_invoices", None)
+            actions.pop("cancel_invoices", None)
+        return actions
+
+    def _act(self, request, queryset, service, action, verb):
+        done, skipped = 0, 0
+        for invoice in queryset.select_related("connection__customer"):
+            if service(invoice=invoice, by=request.user):
+                done += 1
+                AuditEntry.record(
+                    actor=request.user,
+                    action=action,
+                    customer=invoice.connection.customer,
+                    target=f"invoice {invoice.external_id}",
+                    before={"status": invoice.status},
+                )
+            else:
+                skipped += 1
+        self.message_user(request, f"{verb} {done} invoice(s).")
+        if skipped:
+            self.message_user(
+                request,
+                f"Skipped {skipped}: only rejected invoices can be retried, and only pending or "
+                "rejected ones cancelled (others may already be in Xledger).",
+                level="warning",
+            )
+
+    @admin.action(description="Retry selected rejected invoices (back to pending)")
+    def retry_invoices(self, request, queryset):
+        self._act(request, queryset, invoice_retry, "invoice_retry", "Queued again")
+
+    @admin.action(description="Cancel selected pending or rejected invoices")
+    def cancel_invoices(self, request, queryset):
+        self._act(request, queryset, invoice_cancel, "invoice_cancel", "Cancelled")
