@@ -7,7 +7,7 @@ skipped. The cursor is opaque to clients (base64 of the last row's key), so its 
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -31,10 +31,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         stamp, pk = raw.split("|")
         updated_at, pk = datetime.fromisoformat(stamp), int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        if timezone.is_naive(updated_at) or not 0 < pk < 2**63:
+            raise ValueError
+        updated_at = updated_at.astimezone(UTC)  # PostgreSQL refuses offsets beyond ±15:59
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise InvalidCursor("Not a cursor this API returned.") from exc
-    if timezone.is_naive(updated_at) or not 0 < pk < 2**63:
-        raise InvalidCursor("Not a cursor this API returned.")
     return updated_at, pk
 
 

@@ -10,14 +10,14 @@ keyed by `dbId`, so seeing one twice is harmless). Each page costs a constant nu
 """
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from django.db.models import Q
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import ValidationError
-from pydantic import BeforeValidator, field_validator
+from pydantic import AfterValidator, BeforeValidator, field_validator
 
 from integrations.api.auth import live_connection_for
 from integrations.api.cursors import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, keyset_page
@@ -59,10 +59,22 @@ def rfc3339(value):
     return value.upper()
 
 
+def in_utc(value):
+    """PostgreSQL refuses offsets beyond ±15:59, which RFC 3339 allows: compare in UTC."""
+    if value is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Date-time out of range.") from None
+
+
 class ListParams(Schema):
-    updated_since: Annotated[datetime | None, BeforeValidator(rfc3339)] = Field(
-        None,
-        description="Only rows changed at or after this time (RFC 3339: 2026-11-25T13:00:00Z).",
+    updated_since: Annotated[datetime | None, BeforeValidator(rfc3339), AfterValidator(in_utc)] = (
+        Field(
+            None,
+            description="Only rows changed at or after this time (RFC 3339: 2026-11-25T13:00:00Z).",
+        )
     )
     cursor: str | None = Field(
         None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -87,6 +87,23 @@ def test_it_does_not_skip_rows_changed_while_paging(api, live_connection):
     assert seen[rows[4].db_id]["description"] == "changed"
 
 
+def test_it_takes_any_offset_in_updated_since(api, live_connection):
+    add_rows(Supplier, live_connection, 1)
+    offsets = ["2000-01-01T00:00:00%2B16:59", "2000-01-01T00:00:00-23:59", "9999-12-31T23:59:59Z"]
+    for since in offsets:
+        assert api.get(url(live_connection, updated_since=since)).status_code == 200, since
+
+
+def test_it_refuses_forged_cursors(api, live_connection):
+    from integrations.api.cursors import encode_cursor
+
+    for stamp in [datetime(1, 1, 1, tzinfo=timezone.get_fixed_timezone(60)), datetime(2000, 1, 1)]:
+        cursor = encode_cursor(stamp, 1)
+        assert api.get(url(live_connection, cursor=cursor)).status_code == 422
+    odd_offset = datetime(2000, 1, 1, tzinfo=timezone.get_fixed_timezone(16 * 60 + 59))
+    assert api.get(url(live_connection, cursor=encode_cursor(odd_offset, 1))).status_code == 200
+
+
 def test_it_filters_by_updated_since(api, live_connection):
     old, new = add_rows(Supplier, live_connection, 2)
     Supplier.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=2))
@@ -137,6 +154,7 @@ def test_it_shows_one_entity_its_own_the_owners_and_shared_records(api, live_con
         ({"updated_since": "2026-11-25T13:00:00"}, ["query", "updated_since"]),  # no offset
         ({"updated_since": "2026-11-25"}, ["query", "updated_since"]),
         ({"updated_since": "2026-13-25T13:00:00Z"}, ["query", "updated_since"]),
+        ({"updated_since": "0001-01-01T00:00:00%2B01:00"}, ["query", "updated_since"]),
         ({"entity": "abc"}, ["query", "entity"]),
         ({"entity": 99999}, ["query", "entity"]),
         ({"include_deleted": "perhaps"}, ["query", "include_deleted"]),
