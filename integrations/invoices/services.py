@@ -179,6 +179,7 @@ def _normalised(payload: dict) -> dict:
 class BatchResult:
     """What one pass did, for the run record and the benchmarks."""
 
+    batches: int = 0
     looked_up: int = 0
     found: int = 0
     requeued: int = 0
@@ -194,7 +195,7 @@ class BatchResult:
 
     def add(self, other: BatchResult) -> None:
         for name in (
-            "looked_up", "found", "requeued", "expired", "claimed", "sent", "rejected",
+            "batches", "looked_up", "found", "requeued", "expired", "claimed", "sent", "rejected",
             "in_doubt", "released", "requests",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -317,6 +318,7 @@ def _send_one_batch(connection, client, result: BatchResult) -> None:
     if not invoices:
         return
     result.claimed += len(invoices)
+    result.batches += 1
     inputs, files, owners = _build_inputs(invoices)
     try:
         data, errors = client.execute_partial(
