@@ -38,6 +38,13 @@ XLEDGER_TIMEOUT_SECONDS = env.float("XLEDGER_TIMEOUT_SECONDS", default=30.0)
 XLEDGER_MAX_WAIT_SECONDS = env.float("XLEDGER_MAX_WAIT_SECONDS", default=30.0)
 XLEDGER_MAX_ATTEMPTS = env.int("XLEDGER_MAX_ATTEMPTS", default=4)
 
+# Invoices to Xledger: the PDF size limit at intake, how long a worker's claim on invoices lasts
+# (it is raised to outlast the client's worst-case request), and how long a send that ended in
+# doubt waits before it is looked up in Xledger.
+INVOICE_PDF_MAX_BYTES = env.int("INVOICE_PDF_MAX_BYTES", default=10 * 1024 * 1024)
+INVOICE_CLAIM_LEASE_SECONDS = env.int("INVOICE_CLAIM_LEASE_SECONDS", default=600)
+INVOICE_IN_DOUBT_SETTLE_SECONDS = env.int("INVOICE_IN_DOUBT_SETTLE_SECONDS", default=60)
+
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
 
 # Customer onboarding: invitation links, and throttles (attempts per window, per key).

@@ -27,6 +27,8 @@ import orjson
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from integrations import issues
+from integrations.datasets import Dataset
 from integrations.invoices import mapping, outbox
 from integrations.invoices.validation import InvoiceInvalid, validate_submission
 from integrations.models import Invoice, InvoiceAttachment, InvoiceLine, Issue
@@ -513,55 +515,12 @@ def _note_outcome(connection, result: BatchResult) -> None:
 
 
 def _issue_open(connection, *, title: str, detail: str, data: dict) -> None:
-    """Use the sync engine's issue service when it exists, else keep one Issue row ourselves."""
-    try:
-        from integrations.services import issue_open
-    except ImportError:
-        issue_open = None
-    if issue_open is not None:
-        try:
-            issue_open(
-                connection=connection, kind=Issue.Kind.INVOICES_FAILING,
-                dataset="invoices", title=title, detail=detail, data=data,
-            )  # fmt: skip
-            return
-        except TypeError:  # a different signature: fall back to the table
-            pass
-    now = timezone.now()
-    issue = (
-        Issue.objects.filter(connection=connection, kind=Issue.Kind.INVOICES_FAILING)
-        .exclude(status=Issue.Status.RESOLVED)
-        .first()
-    )
-    if issue is None:
-        try:
-            with transaction.atomic():
-                Issue.objects.create(
-                    connection=connection, kind=Issue.Kind.INVOICES_FAILING,
-                    dataset="invoices", title=title, detail=detail, data=data,
-                )  # fmt: skip
-        except IntegrityError:
-            pass  # another worker opened it just now
-        return
-    Issue.objects.filter(pk=issue.pk).update(
-        title=title, detail=detail, data=data, last_seen_at=now,
-        occurrences=issue.occurrences + 1,
+    """One invoices_failing issue per connection, counted again while it lasts."""
+    issues.issue_open(
+        connection=connection, kind=Issue.Kind.INVOICES_FAILING, dataset=Dataset.INVOICES,
+        title=title, detail=detail, data=data,
     )  # fmt: skip
 
 
 def _issue_resolve(connection) -> None:
-    try:
-        from integrations.services import issue_resolve
-    except ImportError:
-        issue_resolve = None
-    if issue_resolve is not None:
-        try:
-            issue_resolve(
-                connection=connection, kind=Issue.Kind.INVOICES_FAILING, dataset="invoices"
-            )
-            return
-        except TypeError:
-            pass
-    Issue.objects.filter(connection=connection, kind=Issue.Kind.INVOICES_FAILING).exclude(
-        status=Issue.Status.RESOLVED
-    ).update(status=Issue.Status.RESOLVED, resolved_at=timezone.now())
+    issues.issue_resolve(connection=connection, kind=Issue.Kind.INVOICES_FAILING)

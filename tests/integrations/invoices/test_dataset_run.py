@@ -1,0 +1,67 @@
+"""The invoices dataset as the sync engine runs it every 5 minutes."""
+
+import pytest
+
+from integrations import clients
+from integrations.models import Invoice, Run, Schedule
+from tests.integrations.invoices.conftest import invoice_rows, supplier_code_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def sandbox_transport(sb, monkeypatch):
+    monkeypatch.setattr(clients, "transport_factory", lambda connection: sb.transport())
+    monkeypatch.setattr("django.conf.settings.XLEDGER_API_URL", sb.url, raising=False)
+
+
+def run_invoices(connection):
+    from integrations.services import run_execute
+
+    schedule = Schedule.objects.get(connection=connection, dataset="invoices")
+    run = Run.objects.create(connection=connection, schedule=schedule, dataset="invoices")
+    run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    return run
+
+
+def test_an_idle_run_asks_xledger_nothing(sb, connection):
+    run = run_invoices(connection)
+    assert run.status == "succeeded", run.error_message
+    assert run.requests == 0
+    assert sb.request_count == 0
+
+
+def test_a_run_sends_the_outbox_and_counts_it(sb, connection):
+    supplier = supplier_code_for(sb, sb.client_entity_ids[0])
+    invoice_rows(connection, 300, supplier=supplier)  # 900 items: two batches
+    run = run_invoices(connection)
+    assert run.status == "succeeded", run.error_message
+    assert (run.fetched, run.created, run.requests) == (300, 300, 2)
+    assert set(Invoice.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_a_run_with_rejected_invoices_is_partial_and_says_why(sb, connection):
+    supplier = supplier_code_for(sb, sb.client_entity_ids[0])
+    invoice_rows(connection, 2, supplier=supplier)
+    (bad,) = invoice_rows(connection, supplier=supplier, lines=(("9999", "1", "100.00"),))
+    run = run_invoices(connection)
+    assert run.status == "partial"
+    assert (run.created, run.rejected) == (2, 1)
+    assert run.rejections[0]["code"] == bad.external_id
+    assert "9999" in run.rejections[0]["reason"]
+
+
+def test_a_run_that_ends_in_doubt_fails_and_the_next_one_settles_it(sb, connection):
+    supplier = supplier_code_for(sb, sb.client_entity_ids[0])
+    invoice_rows(connection, 3, supplier=supplier)
+    sb.set_fault("drop_after_store", count=1)
+    failed = run_invoices(connection)
+    assert (failed.status, failed.error_kind) == ("failed", "transient")
+    assert set(Invoice.objects.values_list("status", flat=True)) == {"in_doubt"}
+
+    settled = run_invoices(connection)
+    assert settled.status == "succeeded"
+    assert settled.requests == 1  # the lookup; nothing sent twice
+    assert set(Invoice.objects.values_list("status", flat=True)) == {"sent"}
+    assert len(sb.imports) == 9
