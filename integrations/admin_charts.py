@@ -19,13 +19,16 @@ LABEL_W = 150
 PANEL_W = 260
 GAP = 30
 BAR_GAP = 2
+SLOTS = 20  # bars per panel (the newest runs of a dataset)
 
 
 def _bars(values, x0, y0, width, height, colours, titles):
     if not values:
         return ""
     top = max(values) or 1
-    slot = width / max(len(values), 1)
+    # Fixed slots, newest at the right edge: one run is one thin bar, not a full-width block.
+    slot = width / max(len(values), SLOTS)
+    x0 += width - slot * len(values)
     bar_w = max(slot - BAR_GAP, 1)
     parts = []
     for i, (value, colour, title) in enumerate(zip(values, colours, titles, strict=True)):
@@ -43,6 +46,10 @@ def _seconds(run):
     if run.started_at and run.finished_at:
         return max((run.finished_at - run.started_at).total_seconds(), 0.0)
     return 0.0
+
+
+def _seconds_label(value):
+    return f"{value:.1f}s" if value < 10 else f"{value:.0f}s"
 
 
 def run_chart_svg(series) -> str:
@@ -75,7 +82,7 @@ def run_chart_svg(series) -> str:
         )
         out.append(
             f'<text x="{LABEL_W - 4}" y="{y + 10}" font-size="9" fill="#777" '
-            f'text-anchor="end">{max(seconds):.0f}s</text>'
+            f'text-anchor="end">{_seconds_label(max(seconds))}</text>'
         )
         out.append(_bars(seconds, LABEL_W, y, PANEL_W, ROW_H - 8, colours, titles))
         out.append(

@@ -25,6 +25,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_select_related = ["actor", "customer"]
     search_fields = ["target", "customer__legal_name", "actor__username", "comment"]
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
     fields = ["created_at", "actor", "action", "customer", "target", "before", "after", "comment"]
     readonly_fields = fields
 
