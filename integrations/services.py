@@ -365,7 +365,10 @@ def connection_reverify(*, connection, by=None):
             for kind in (Issue.Kind.AUTH_FAILED, Issue.Kind.PERMISSION_MISSING):
                 issues.issue_resolve(connection=connection, kind=kind)
             _store_entities(connection, verification)
-            if connection.is_live and was == Connection.Status.NEEDS_ATTENTION:
+            if connection.is_live and was in (
+                Connection.Status.NEEDS_ATTENTION,
+                Connection.Status.UNVERIFIED,
+            ):
                 # Resume: what waited while the token was broken runs at the next tick.
                 connection.schedules.filter(enabled=True).update(next_run_at=now)
         elif was != Connection.Status.PAUSED:

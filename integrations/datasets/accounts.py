@@ -8,6 +8,7 @@ from integrations.datasets.mirroring import (
     flag,
     integer,
     newest,
+    page_size,
     text,
     write_page,
 )
@@ -39,7 +40,9 @@ def sync(*, run, client, full):
         document = queries.ACCOUNTS_MODIFIED_SINCE
         variables = {"modifiedSince": timestamps.modified_since(watermark)}
     seen_max = None
-    for page in client.paginate(document, path="accounts", variables=variables):
+    for page in client.paginate(
+        first=page_size(), document=document, path="accounts", variables=variables
+    ):
         seen = write_page(
             run=run,
             client=client,

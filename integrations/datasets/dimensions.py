@@ -14,6 +14,7 @@ from integrations.datasets.mirroring import (
     excluded_owner_ids,
     integer,
     newest,
+    page_size,
     text,
     write_page,
 )
@@ -60,7 +61,9 @@ def sync(*, run, client, full):
         )
 
     chosen, seen_max = [], None
-    for page in client.paginate(queries.OBJECT_KINDS, path="objectKinds"):
+    for page in client.paginate(
+        first=page_size(), document=queries.OBJECT_KINDS, path="objectKinds"
+    ):
         kept = [node for node in page.nodes if node.get("code") in selected]
         chosen += [node["dbId"] for node in kept]
         write_page(
@@ -86,7 +89,9 @@ def sync(*, run, client, full):
         if not read_all:
             document = queries.OBJECT_VALUES_MODIFIED_SINCE
             variables["modifiedSince"] = timestamps.modified_since(watermark)
-        for page in client.paginate(document, path="objectValues", variables=variables):
+        for page in client.paginate(
+            first=page_size(), document=document, path="objectValues", variables=variables
+        ):
             seen = write_page(
                 run=run,
                 client=client,

@@ -6,6 +6,7 @@ from integrations.datasets.mirroring import (
     apply_deletions,
     date,
     integer,
+    page_size,
     text,
     write_page,
 )
@@ -32,7 +33,7 @@ def sync(*, run, client, full):
         return
     writer = MirrorWriter(FixedAsset, connection_id=run.connection_id, fields=MAPPING.fields)
     live_before = writer.live_count()
-    for page in client.paginate(queries.ASSETS, path="assets"):
+    for page in client.paginate(first=page_size(), document=queries.ASSETS, path="assets"):
         write_page(
             run=run, client=client, writer=writer, mapping=MAPPING, nodes=page.nodes, track=True
         )

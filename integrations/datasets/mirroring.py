@@ -15,7 +15,13 @@ from django.conf import settings
 
 from integrations.mirror_writer import MirrorWriter
 from integrations.models import ClientEntity
-from integrations.xledger import timestamps
+from integrations.xledger import queries, timestamps
+
+
+def page_size() -> int:
+    """Records asked for per request: Xledger's maximum (fewer, fuller pages cost the customer
+    fewer requests). A setting only so tests can make many small pages."""
+    return int(getattr(settings, "SYNC_PAGE_SIZE", queries.MAX_PAGE_SIZE))
 
 
 class Rejected(ValueError):

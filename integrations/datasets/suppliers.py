@@ -13,6 +13,7 @@ from integrations.datasets.mirroring import (
     excluded_owner_ids,
     integer,
     newest,
+    page_size,
     text,
     write_page,
 )
@@ -46,7 +47,9 @@ def sync(*, run, client, full):
 def _full(run, client, writer, excluded):
     live_before = writer.live_count()
     watermark, tail = None, None
-    for index, page in enumerate(client.paginate(queries.SUPPLIERS_FULL, path="suppliers")):
+    for index, page in enumerate(
+        client.paginate(first=page_size(), document=queries.SUPPLIERS_FULL, path="suppliers")
+    ):
         if index == 0:
             tail = _last_cursor(page.data.get("deltaTail"))
         seen = write_page(
@@ -69,11 +72,11 @@ def _incremental(run, client, writer, excluded):
     schedule = run.schedule
     since = schedule.watermark if schedule and schedule.watermark else None
     variables = {
-        "first": queries.MAX_PAGE_SIZE,
+        "first": page_size(),
         "after": None,
         "ownerSet": queries.DEFAULT_OWNER_SET,
         "modifiedSince": timestamps.modified_since(since) if since else "2000-01-01T00:00:00Z",
-        "deltaFirst": queries.MAX_PAGE_SIZE,
+        "deltaFirst": page_size(),
         "deltaAfter": (schedule.delta_cursor if schedule else "") or None,
         "withSuppliers": True,
         "withDeltas": True,

@@ -12,6 +12,7 @@ from integrations.datasets.mirroring import (
     excluded_owner_ids,
     integer,
     newest,
+    page_size,
     text,
     write_page,
 )
@@ -41,7 +42,8 @@ def sync(*, run, client, full):
     tax_kind = next((k for k in kinds if k.get("code") in TAX_RULE_KIND_CODES), None)
     if data["objectKinds"]["pageInfo"]["hasNextPage"] and tax_kind is None:
         for page in client.paginate(
-            queries.OBJECT_KINDS,
+            first=page_size(),
+            document=queries.OBJECT_KINDS,
             path="objectKinds",
             variables={"after": data["objectKinds"]["pageInfo"]["endCursor"]},
         ):
@@ -56,7 +58,8 @@ def sync(*, run, client, full):
     _add_setups(setups, data["taxTableSetups"]["edges"])
     if data["taxTableSetups"]["pageInfo"]["hasNextPage"]:
         for page in client.paginate(
-            queries.TAX_TABLE_SETUPS,
+            first=page_size(),
+            document=queries.TAX_TABLE_SETUPS,
             path="taxTableSetups",
             variables={"after": data["taxTableSetups"]["pageInfo"]["endCursor"]},
         ):
@@ -76,7 +79,10 @@ def sync(*, run, client, full):
 
     seen_max = None
     for page in client.paginate(
-        queries.OBJECT_VALUES, path="objectValues", variables={"objectKindDbId": tax_kind["dbId"]}
+        first=page_size(),
+        document=queries.OBJECT_VALUES,
+        path="objectValues",
+        variables={"objectKindDbId": tax_kind["dbId"]},
     ):
         seen = write_page(
             run=run,

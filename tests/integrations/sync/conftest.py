@@ -10,6 +10,13 @@ from integrations.xledger.sandbox import Sandbox
 from tests.factories import make_connection
 
 
+@pytest.fixture(autouse=True)
+def quick_client(settings):
+    """Retries stay on (two attempts) but never sleep long in tests."""
+    settings.XLEDGER_MAX_ATTEMPTS = 2
+    settings.XLEDGER_MAX_WAIT_SECONDS = 0.05
+
+
 @pytest.fixture
 def sandbox():
     return Sandbox(seed=7, suppliers=200, clients=3, burst_limit=False)
