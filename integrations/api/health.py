@@ -10,13 +10,14 @@ No authentication, and nothing in it names a customer.
 
 from datetime import timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from integrations.models import DispatcherTick
 
 DEFAULT_MAX_TICK_AGE = timedelta(minutes=3)
 
@@ -31,12 +32,8 @@ def database_ok() -> bool:
 
 
 def last_tick_at():
-    """When the sync engine's dispatcher last ticked (integrations.DispatcherTick), or None."""
-    try:
-        tick_model = apps.get_model("integrations", "DispatcherTick")
-    except LookupError:
-        return None
-    tick = tick_model.objects.filter(id=tick_model.SINGLETON_ID).first()
+    """When the sync engine's dispatcher last ticked (it records each tick), or None."""
+    tick = DispatcherTick.last()
     return tick.ticked_at if tick else None
 
 
