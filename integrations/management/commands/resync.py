@@ -1,4 +1,4 @@
-"""Queue a manual sync for a customer: `manage.py resync CUSTOMER [--dataset NAME] [--full] [--wait]`.
+"""Queue a manual sync: `manage.py resync CUSTOMER [--dataset NAME] [--full] [--wait]`.
 
 CUSTOMER is the customer's id or legal name. With --wait the command stays until the runs end
 (a worker, `manage.py qcluster`, must be running) and exits 1 if any of them failed.
