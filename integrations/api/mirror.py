@@ -69,12 +69,12 @@ def in_utc(value):
         raise ValueError("Date-time out of range.") from None
 
 
+UpdatedSince = Annotated[datetime | None, BeforeValidator(rfc3339), AfterValidator(in_utc)]
+
+
 class ListParams(Schema):
-    updated_since: Annotated[datetime | None, BeforeValidator(rfc3339), AfterValidator(in_utc)] = (
-        Field(
-            None,
-            description="Only rows changed at or after this time (RFC 3339: 2026-11-25T13:00:00Z).",
-        )
+    updated_since: UpdatedSince = Field(
+        None, description="Only rows changed at or after this time, e.g. 2026-11-25T13:00:00Z."
     )
     cursor: str | None = Field(
         None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."
