@@ -189,9 +189,29 @@ class ConnectionAdmin(admin.ModelAdmin):
                 )
             obj.set_token(new_token, by=request.user)
         super().save_model(request, obj, form, change)
+        if change:
+            operations.form_change_recorded(
+                action="connection_changed",
+                customer=obj.customer,
+                target=obj,
+                form=form,
+                by=request.user,
+                exclude=["new_token"],
+            )
         if new_token:
             operations.token_change_recorded(
                 connection=obj, before_fingerprint=before, by=request.user
+            )
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if change:
+            operations.formset_change_recorded(
+                action=f"{formset.model._meta.model_name}_changed",
+                customer=form.instance.customer,
+                target=form.instance,
+                formset=formset,
+                by=request.user,
             )
 
     @admin.display(description=_("verification"))

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations import admin_sections as sections
 from integrations.models import Connection, Issue, Run
+from portal import operations
 from portal.golive import (
     APPROVE_PERMISSION,
     customer_approve_golive,
@@ -202,6 +203,24 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return annotate_customer_list(super().get_queryset(request))
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            operations.form_change_recorded(
+                action="customer_changed", customer=obj, target=obj, form=form, by=request.user
+            )
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if change and formset.model is Contact:
+            operations.formset_change_recorded(
+                action="contacts_changed",
+                customer=form.instance,
+                target=form.instance,
+                formset=formset,
+                by=request.user,
+            )
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

@@ -196,3 +196,44 @@ def token_change_recorded(*, connection, before_fingerprint, by):
         before={"fingerprint": before_fingerprint or None},
         after={"fingerprint": connection.token_fingerprint, "status": connection.status},
     )
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def form_change_recorded(*, action, customer, target, form, by, exclude=()):
+    """Audit an admin form's edited fields, before and after (never a secret: pass its field
+    name in `exclude`). Returns the entry, or None when nothing changed."""
+    before, after = {}, {}
+    for name in form.changed_data:
+        if name in exclude:
+            continue
+        old, new = _plain(form.initial.get(name)), _plain(form.cleaned_data.get(name))
+        if old != new and str(old) != str(new):  # a form may see "[]" vs [] as a change
+            before[name], after[name] = old, new
+    if not after:
+        return None
+    return AuditEntry.record(
+        actor=by, action=action, customer=customer, target=target, before=before, after=after
+    )
+
+
+def formset_change_recorded(*, action, customer, target, formset, by):
+    """Audit what an inline changed: added, edited (with fields) and deleted rows."""
+    added = [str(obj) for obj in getattr(formset, "new_objects", [])]
+    deleted = [str(obj) for obj in getattr(formset, "deleted_objects", [])]
+    edited = {str(obj): fields for obj, fields in getattr(formset, "changed_objects", [])}
+    if not (added or deleted or edited):
+        return None
+    return AuditEntry.record(
+        actor=by,
+        action=action,
+        customer=customer,
+        target=target,
+        after={"added": added, "edited": edited, "deleted": deleted},
+    )
