@@ -13,21 +13,27 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Connection
 from integrations.xledger.client import clean_token
-from integrations.xledger.errors import AuthenticationError
 from portal.models import Contact, Customer
 from portal.orgnumbers import EXAMPLES, clean_organisation_number
 
 
 class AccessibleForm(forms.Form):
+    def _field_id(self, name) -> str:
+        """The id Django will give the field (without creating the cached BoundField yet)."""
+        html_name = self.add_prefix(name)
+        if self.auto_id and "%s" in str(self.auto_id):
+            return self.auto_id % html_name
+        return html_name if self.auto_id else ""
+
     def _describe(self):
         for name, field in self.fields.items():
-            bound = self[name]
+            field_id = self._field_id(name)
             ids = []
             if field.help_text:
-                ids.append(f"{bound.auto_id}_help")
+                ids.append(f"{field_id}_help")
             errors = self._errors or {}  # never trigger validation from here
             if name in errors:
-                ids.append(f"{bound.auto_id}_error")
+                ids.append(f"{field_id}_error")
                 field.widget.attrs["aria-invalid"] = "true"
             else:
                 field.widget.attrs.pop("aria-invalid", None)
@@ -315,9 +321,8 @@ class TokenForm(AccessibleForm):
         value = self.cleaned_data.get("token") or ""
         if not value:
             return ""
-        try:
-            return clean_token(value)
-        except AuthenticationError:
+        cleaned = clean_token(value)  # the client's one rule: None if it cannot be a token
+        if cleaned is None:
             raise forms.ValidationError(
                 _(
                     "This does not look like an Xledger API token: it must be one word of "
@@ -325,7 +330,8 @@ class TokenForm(AccessibleForm):
                     "Xledger and paste it here."
                 ),
                 code="malformed",
-            ) from None
+            )
+        return cleaned
 
 
 class ScopeForm(AccessibleForm):

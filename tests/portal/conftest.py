@@ -60,7 +60,7 @@ def client_information(**overrides):
     data = {
         "legal_name": "Fjordbåt Shipping AS",
         "country": "NO",
-        "organisation_number": "923609016",
+        "organisation_number": "974760673",
         "street_address": "Strandgata 1",
         "postal_code": "5013",
         "city": "Bergen",

@@ -1,0 +1,58 @@
+from django.utils import timezone
+
+from integrations.models import Issue, Run
+from portal.models import Customer
+from tests.factories import make_connection
+
+
+def test_it_lists_the_three_tasks_to_do(customer_client):
+    body = customer_client.get("/").content.decode()
+    assert body.count('class="task todo"') == 3
+    for text in ("client information", "API token for the owner entity", "owner entity ID"):
+        assert text in body
+
+
+def test_it_shows_the_health_once_live(customer_client, customer):
+    connection = make_connection(customer, live_since=timezone.now())
+    Customer.objects.filter(pk=customer.pk).update(onboarding_status=Customer.Status.LIVE)
+    finished = timezone.now()
+    Run.objects.create(
+        connection=connection,
+        dataset="suppliers",
+        status=Run.Status.SUCCEEDED,
+        finished_at=finished,
+    )
+    Issue.objects.create(
+        connection=connection,
+        kind=Issue.Kind.DATASET_FAILING,
+        dataset="currencies",
+        title="Currencies have failed 3 times",
+    )
+    Issue.objects.create(
+        connection=connection,
+        kind=Issue.Kind.AUTH_FAILED,
+        title="Old problem",
+        status=Issue.Status.RESOLVED,
+    )
+    body = customer_client.get("/").content.decode()
+    assert "Your integration is live" in body
+    assert "Supplier register" in body and "Not yet" in body
+    assert "Currencies have failed 3 times" in body
+    assert "Old problem" not in body
+    assert "Your tasks" not in body
+
+
+def test_staff_are_sent_to_the_admin(pm_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(pm_user)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_strangers_must_log_in(db):
+    from django.test import Client
+
+    response = Client().get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
