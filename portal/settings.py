@@ -193,6 +193,14 @@ LOGGING = {
 
 # Integration engine knobs.
 RUN_HEARTBEAT_STALE_AFTER = timedelta(seconds=env.int("RUN_HEARTBEAT_STALE_SECONDS", default=300))
+# A run queued this long without a worker taking it is abandoned (and its schedule due again).
+RUN_QUEUED_STALE_AFTER = timedelta(seconds=env.int("RUN_QUEUED_STALE_SECONDS", default=1800))
+# A full sync that would tombstone more than this share of a dataset asks a person first.
+MASS_DELETION_THRESHOLD = env.float("MASS_DELETION_THRESHOLD", default=0.20)
+# Records per Xledger request in syncs: Xledger's maximum (fewer, fuller pages cost less).
+SYNC_PAGE_SIZE = env.int("SYNC_PAGE_SIZE", default=10_000)
+# Dotted path to `factory(connection) -> httpx transport` (tests, demos); empty = real HTTPS.
+XLEDGER_TRANSPORT_FACTORY = env.str("XLEDGER_TRANSPORT_FACTORY", default="")
 # /health/ answers 503 when the dispatcher has not ticked for this long (it ticks every minute).
 HEALTH_MAX_TICK_AGE = timedelta(seconds=env.int("HEALTH_MAX_TICK_AGE_SECONDS", default=180))
 # Run history retention (`manage.py prune_runs`, also a daily django-q2 schedule): failures are

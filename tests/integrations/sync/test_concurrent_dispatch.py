@@ -4,7 +4,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection as db, connections
+from django.db import connection as db
+from django.db import connections
 from django.utils import timezone
 
 from integrations import dispatch

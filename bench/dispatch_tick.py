@@ -1,0 +1,158 @@
+"""One dispatcher tick over 2,000 live connections (7 schedules each), and what it costs.
+
+    .venv/bin/python bench/dispatch_tick.py [--connections 2000]
+    DATABASE_URL=postgres://.../semine_bench_tick .venv/bin/python bench/dispatch_tick.py
+
+Scratch database as in bench/sync_suppliers.py. Tasks really go to django-q2's ORM broker
+(one OrmQ row per run), so the enqueue cost is included. Three ticks:
+
+- a typical minute: schedules on their grid with per-connection offsets, the tick at T claims
+  what fell due in the minute before T;
+- an idle tick (nothing due): the cost of the query alone;
+- the worst case: every schedule of every connection due at once (after an outage).
+"""
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+if not os.environ.get("DATABASE_URL"):
+    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='semine-bench-')}/tick.db"
+
+
+def _create_postgres_database():
+    import environ
+    import psycopg
+
+    cfg = environ.Env.db_url_config(os.environ["DATABASE_URL"])
+    if "postgresql" not in cfg["ENGINE"]:
+        return
+    dsn = dict(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], dbname="postgres")
+    with psycopg.connect(**dsn, autocommit=True) as conn:
+        if not conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]
+        ).fetchone():
+            conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+
+
+_create_postgres_database()
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection as db  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django_q.models import OrmQ  # noqa: E402
+
+from integrations import dispatch  # noqa: E402
+from integrations.datasets import Dataset  # noqa: E402
+from integrations.models import Connection, Run, Schedule  # noqa: E402
+from portal.models import Customer  # noqa: E402
+
+TOKEN = "Zx9-Qm_4TtR2pL8vWc3nYb7Ks1Ha5Ge0Ud6J"
+
+
+class StatementCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def populate(count: int, now):
+    Run.objects.all().delete()
+    OrmQ.objects.all().delete()
+    Schedule.objects.all().delete()
+    Connection.objects.all().delete()
+    Customer.objects.all().delete()
+    customers = Customer.objects.bulk_create(
+        [Customer(legal_name=f"Kunde {i:04d} AS") for i in range(count)]
+    )
+    template = Connection()
+    template.set_token(TOKEN)
+    connections = Connection.objects.bulk_create(
+        [
+            Connection(
+                customer=c,
+                owner_entity_id=10001,
+                api_token=template.api_token,
+                token_fingerprint=template.token_fingerprint,
+                status=Connection.Status.OK,
+                live_since=now,
+            )
+            for c in customers
+        ]
+    )
+    schedules = [
+        Schedule(connection=c, connection_id=c.pk, dataset=d, enabled=True)
+        for c in connections
+        for d in Dataset.values
+    ]
+    for s in schedules:
+        s.next_run_at = s.next_due_after(now - timedelta(minutes=1))
+    Schedule.objects.bulk_create(schedules, batch_size=2000)
+    return len(schedules)
+
+
+def timed_tick(now):
+    counter = StatementCounter()
+    started = time.perf_counter()
+    with db.execute_wrapper(counter):
+        result = dispatch.tick(now)
+    return result, time.perf_counter() - started, counter.count
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--connections", type=int, default=2000)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+
+    print(f"platform : {platform.platform()}")
+    print(f"python   : {platform.python_implementation()} {platform.python_version()}")
+    print(f"cpus     : {os.cpu_count()}")
+    version = db.Database.sqlite_version if db.vendor == "sqlite" else db.pg_version
+    print(f"database : {db.vendor} {version}")
+    now = timezone.now().replace(second=0, microsecond=0)
+    started = time.perf_counter()
+    schedules = populate(args.connections, now)
+    print(
+        f"setup    : {args.connections} live connections, {schedules} schedules "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
+    print()
+    header = f"{'tick':<34} {'queued':>7} {'seconds':>8} {'SQL':>7} {'SQL/run':>8} {'OrmQ':>6}"
+    print(header)
+    print("-" * len(header))
+
+    def line(label, result, seconds, statements):
+        runs = len(result.runs)
+        per_run = f"{statements / runs:>8.1f}" if runs else f"{'-':>8}"
+        print(
+            f"{label:<34} {runs:>7} {seconds:>8.2f} {statements:>7} {per_run} "
+            f"{OrmQ.objects.count():>6}",
+            flush=True,
+        )
+
+    line("typical minute (grid + offsets)", *timed_tick(now))
+    line("idle (nothing due)", *timed_tick(now))
+    Run.objects.all().delete()
+    OrmQ.objects.all().delete()
+    Schedule.objects.update(next_run_at=now - timedelta(seconds=1))
+    line("worst case: everything due", *timed_tick(now + timedelta(seconds=1)))
+
+
+if __name__ == "__main__":
+    main()
