@@ -30,6 +30,13 @@ EXAMPLES = {
     ),
 }
 
+
+def _country_name(code: str) -> str:
+    from portal.models import Customer
+
+    return str(dict(Customer.Country.choices).get(code, code))
+
+
 _COMPANIES_HOUSE = re.compile(r"(\d{8}|[A-Z]{2}\d{6})")
 
 
@@ -70,6 +77,6 @@ def clean_organisation_number(country: str, value: str) -> str:
                 "This is not a valid organisation number for %(country)s: the digits or the check "
                 "digit are wrong. %(example)s"
             )
-            % {"country": country, "example": EXAMPLES[country]},
+            % {"country": _country_name(country), "example": EXAMPLES[country]},
             code="invalid",
         ) from None

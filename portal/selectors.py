@@ -206,7 +206,7 @@ def checklist(verification: dict | None) -> list[dict]:
         if not check.get("ok"):
             if key in scopes and "SEMINE support" not in (check.get("fix") or ""):
                 spec = scopes[key]
-                access = gettext("write") if spec.write else gettext("read")
+                access = gettext("read and write") if spec.write else gettext("read")
                 fix = gettext(
                     "In Xledger, open %(page)s, edit the token and tick %(access)s access for "
                     "%(scopes)s."

@@ -40,7 +40,7 @@ def test_it_rejects_a_wrong_organisation_number_and_keeps_every_value(customer_c
     assert response.status_code == 400
     body = _body(response)
     assert 'href="#id_organisation_number"' in body  # the summary links to the field
-    assert "not a valid organisation number for NO" in body
+    assert "not a valid organisation number for Norway" in body
     assert 'id="id_organisation_number_error"' in body
     assert 'aria-describedby="id_organisation_number_help id_organisation_number_error"' in body
     for value in ("923609017", "Strandgata 1", "Kari Nordmann", "ola@fjordbat.example", "2400"):
