@@ -65,6 +65,10 @@ class ScheduleInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        # Each row's title is str(schedule), which names the customer: join it once.
+        return super().get_queryset(request).select_related("connection__customer")
+
     @admin.display(description=_("interval"))
     def interval_display(self, obj):
         text = format_interval(obj.interval)

@@ -82,7 +82,15 @@ def run_chart(connection, per_dataset=20):
     runs = list(
         connection.runs.exclude(status__in=Run.ACTIVE_STATUSES)
         .order_by("-queued_at")
-        .only("dataset", "status", "started_at", "finished_at", "fetched", "queued_at")[:400]
+        .only(
+            "connection_id",
+            "dataset",
+            "status",
+            "started_at",
+            "finished_at",
+            "fetched",
+            "queued_at",
+        )[:400]
     )
     by_dataset: dict[str, list] = {}
     for run in runs:

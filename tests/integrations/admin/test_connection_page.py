@@ -1,0 +1,33 @@
+from django.db import connection as dbc
+from django.test.utils import CaptureQueriesContext
+
+from tests.admin_builders import make_issue, make_run, make_submitted_customer
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(dbc) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_connection_and_customer_pages_cost_the_same_with_many_runs(db, client, superuser):
+    customer = make_submitted_customer()
+    conn = customer.connection
+    client.force_login(superuser)
+    for i in range(4):
+        make_run(conn, ["suppliers", "accounts"][i % 2])
+    urls = [
+        f"/admin/integrations/connection/{conn.pk}/change/",
+        f"/admin/portal/customer/{customer.pk}/change/",
+    ]
+    few = [_queries(client, url) for url in urls]
+    for i in range(60):
+        make_run(
+            conn,
+            ["suppliers", "accounts", "currencies"][i % 3],
+            status=["succeeded", "failed"][i % 2],
+        )
+    make_issue(conn)
+    many = [_queries(client, url) for url in urls]
+    assert few == many
+    assert many[0] < 40, many
