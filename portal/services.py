@@ -152,6 +152,7 @@ def customer_save_client_information(
     _ensure_editable(customer)
     with transaction.atomic():
         before = {f: _jsonable(getattr(customer, f)) for f in CLIENT_FIELDS}
+        contacts_before = _contacts_snapshot(customer)
         for name in CLIENT_FIELDS:
             if name in data:
                 setattr(customer, name, data[name])
@@ -166,16 +167,27 @@ def customer_save_client_information(
                 Contact.objects.filter(customer=customer, role=role).delete()
         after = {f: _jsonable(getattr(customer, f)) for f in CLIENT_FIELDS}
         changed = {k: v for k, v in after.items() if before[k] != v}
+        contacts_after = _contacts_snapshot(customer)
+        if contacts_after != contacts_before:
+            changed["contacts"] = sorted(
+                role
+                for role in set(contacts_before) | set(contacts_after)
+                if contacts_before.get(role) != contacts_after.get(role)
+            )
         AuditEntry.record(
             actor=by,
             action="client_information_draft" if draft else "client_information_save",
             customer=customer,
             target=customer.legal_name,
-            before={k: before[k] for k in changed},
+            before={k: before[k] for k in changed if k in before},
             after=changed,
         )
-    _after_change(customer, by=by, section="client_information")
+    _after_change(customer, by=by, section="client_information", changed=bool(changed))
     return customer
+
+
+def _contacts_snapshot(customer: Customer) -> dict:
+    return {c.role: (c.name, c.email, c.phone) for c in Contact.objects.filter(customer=customer)}
 
 
 def _jsonable(value):
@@ -276,7 +288,7 @@ def connection_save_token(
             after={k: v for k, v in after.items() if k != "token_fingerprint"},
         )
     result = connection_check(connection=connection, by=by)
-    _after_change(customer, by=by, section="token")
+    _after_change(customer, by=by, section="token", changed=bool(token) or before != after)
     return result
 
 
@@ -353,6 +365,7 @@ def connection_save_scope(
     listed = {e["dbId"]: e for e in verification.get("entities", [])}
     kinds = {k["code"] for k in verification.get("object_kinds", [])}
     with transaction.atomic():
+        entities_before = _entities_snapshot(connection)
         for db_id, row in listed.items():
             choice = entities.get(db_id, {})
             ClientEntity.objects.update_or_create(
@@ -370,6 +383,7 @@ def connection_save_scope(
         ClientEntity.objects.filter(connection=connection).exclude(db_id__in=listed).delete()
         before = list(connection.selected_dimensions or [])
         connection.selected_dimensions = [d for d in dimensions if d in kinds]
+        entities_after = _entities_snapshot(connection)
         connection.save(update_fields=["selected_dimensions", "updated_at"])
         AuditEntry.record(
             actor=by,
@@ -384,8 +398,16 @@ def connection_save_scope(
                 ),
             },
         )
-    _after_change(customer, by=by, section="scope")
+    changed = before != connection.selected_dimensions or entities_before != entities_after
+    _after_change(customer, by=by, section="scope", changed=changed)
     return connection
+
+
+def _entities_snapshot(connection: Connection) -> dict:
+    return {
+        e.db_id: (e.in_scope, e.fixed_assets)
+        for e in ClientEntity.objects.filter(connection=connection)
+    }
 
 
 # --- Confirmation --------------------------------------------------------------------------------
@@ -415,12 +437,16 @@ def customer_confirm_setup(*, customer: Customer, by) -> Customer:
     return customer
 
 
-def _after_change(customer: Customer, *, by, section: str) -> None:
-    """After a confirmed setup is edited: tell the project manager; reopen it if incomplete."""
+def _after_change(customer: Customer, *, by, section: str, changed: bool) -> None:
+    """After a confirmed setup is edited: tell the project manager; reopen it if incomplete.
+
+    Saving without changing anything tells nobody, unless a re-check found the setup broken."""
     customer.refresh_from_db()
     if customer.onboarding_status != Customer.Status.SUBMITTED:
         return
     still_complete = selectors.all_tasks_done(customer)
+    if still_complete and not changed:
+        return
     if not still_complete:
         customer.onboarding_status = Customer.Status.IN_PROGRESS
         customer.save(update_fields=["onboarding_status", "updated_at"])

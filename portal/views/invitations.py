@@ -19,10 +19,6 @@ def accept(request, token):
     state = invitation.state() if invitation else "unknown"
     if state != Invitation.State.PENDING:
         return render(request, "portal/invitation_invalid.html", {"state": state}, status=410)
-    if request.user.is_authenticated and request.method == "GET":
-        from django.contrib.auth import logout
-
-        logout(request)
     form = AcceptInvitationForm(request.POST or None, email=invitation.email)
     error = ""
     if request.method == "POST" and form.is_valid():

@@ -82,3 +82,26 @@ def test_nothing_changes_once_live(customer_client, customer, sandbox):
     response = customer_client.post("/xledger/token/", token_form(sandbox, "no_suppliers"))
     assert response.status_code == 200 and "The integration is live" in response.content.decode()
     assert Connection.objects.get(customer=customer).token_fingerprint == token
+
+
+def test_saving_without_changes_tells_nobody(customer_client, customer, pm_user, sandbox):
+    complete_setup(customer_client, sandbox)
+    customer_client.post("/confirm/")
+    mail.outbox.clear()
+    customer_client.post("/client-information/", client_information())
+    customer_client.post("/xledger/token/", token_form(sandbox, token=""))  # a re-check
+    customer.refresh_from_db()
+    assert customer.onboarding_status == Customer.Status.SUBMITTED
+    assert _pm_mails(pm_user) == []
+
+
+def test_a_contact_change_counts_as_a_change(customer_client, customer, pm_user, sandbox):
+    complete_setup(customer_client, sandbox)
+    customer_client.post("/confirm/")
+    mail.outbox.clear()
+    customer_client.post(
+        "/client-information/", client_information(**{"contact_finance-phone": "+47 900 00 000"})
+    )
+    assert len(_pm_mails(pm_user)) == 1
+    entry = AuditEntry.objects.filter(action="client_information_save").first()
+    assert entry.after == {"contacts": ["finance"]}
