@@ -51,6 +51,9 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
 INVITATION_TTL = timedelta(days=env.int("INVITATION_TTL_DAYS", default=7))
 THROTTLE_LOGIN_FAILURES = (10, timedelta(minutes=15))  # per username and per IP address
 THROTTLE_TOKEN_CHECKS = (5, timedelta(minutes=10))  # live Xledger checks per customer
+# The throttles count in the cache: with several web processes it must be shared, e.g.
+# CACHE_URL=redis://redis:6379/1 or dbcache://semine_cache (after `manage.py createcachetable`).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
