@@ -2,6 +2,7 @@
 
     POST /api/customers/{customer_id}/invoices               submit one invoice
     GET  /api/customers/{customer_id}/invoices/{external_id}  where it is
+    GET  /api/customers/{customer_id}/invoices               what changed (status feed)
 
 Submitting is idempotent by `externalId`: the same body again answers 200 with the invoice as it
 is now (201 the first time); a different body under a used `externalId` is a 409. Everything the
@@ -23,18 +24,19 @@ anything is sent again) | cancelled.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import wraps
 from typing import Annotated
 
 from django.http import Http404, JsonResponse
-from ninja import Field, Path, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.errors import ValidationError
-from pydantic import BeforeValidator, StrictInt, WithJsonSchema
+from pydantic import BeforeValidator, StrictInt, WithJsonSchema, field_validator
 
 from integrations.api.auth import live_connection_for
+from integrations.api.cursors import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, keyset_page
 from integrations.api.errors import ErrorOut, responses
 from integrations.api.mirror import MAX_DB_ID, CustomerId
 from integrations.invoices.services import InvoiceConflict, invoice_submit
@@ -141,6 +143,7 @@ class InvoiceOut(Schema):
     xledgerMessage: str = Field(description="Why Xledger rejected it (status rejected).")
     sentAt: datetime | None
     submittedAt: datetime
+    updatedAt: datetime
 
 
 def invoice_out(invoice: Invoice) -> dict:
@@ -160,6 +163,7 @@ def invoice_out(invoice: Invoice) -> dict:
         "xledgerMessage": invoice.xledger_message,
         "sentAt": invoice.sent_at,
         "submittedAt": invoice.created_at,
+        "updatedAt": invoice.updated_at,
     }
 
 
@@ -235,3 +239,70 @@ def get_invoice(request, customer_id: Path[CustomerId], external_id: Path[Extern
     if invoice is None:
         raise Http404
     return invoice_out(invoice)
+
+
+class InvoiceListParams(Schema):
+    status: Invoice.Status | None = Field(None, description="Only invoices in this status.")
+    updated_since: datetime | None = Field(
+        None, description="Only invoices whose status (or attempts) changed at or after this."
+    )
+    cursor: str | None = Field(
+        None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."
+    )
+    limit: int = Field(100, ge=1, le=500)
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def iso_only(cls, value):
+        # pydantic would read "0.5" as a Unix timestamp; the description promises ISO 8601.
+        if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}.*", value):
+            raise ValueError("Must be an ISO 8601 date-time, e.g. 2026-11-25T13:00:00Z.")
+        return value
+
+    @field_validator("updated_since")
+    @classmethod
+    def assume_utc(cls, value):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+    @field_validator("cursor")
+    @classmethod
+    def check_cursor(cls, value):
+        if value:
+            try:
+                decode_cursor(value)
+            except InvalidCursor as exc:
+                raise ValueError(str(exc)) from None
+        return value or None
+
+
+class InvoicePage(Schema):
+    """One page, oldest change first; ask again with `cursor=next_cursor` until it is null."""
+
+    items: list[InvoiceOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/{customer_id}/invoices",
+    response=responses(InvoicePage),
+    operation_id="list_invoices",
+    summary="Invoices, oldest change first (a status feed)",
+    description=(
+        "To follow what happens to submitted invoices: page until `next_cursor` is null, "
+        "remember the newest `updatedAt`, and next time ask with `updated_since` a little "
+        "before it (an invoice seen twice is harmless). Filter with `status=rejected` to find "
+        "invoices that need attention."
+    ),
+)
+def list_invoices(request, customer_id: Path[CustomerId], params: Query[InvoiceListParams]):
+    connection = live_connection_for(request, customer_id)
+    queryset = Invoice.objects.filter(connection=connection)
+    if params.status is not None:
+        queryset = queryset.filter(status=params.status)
+    if params.updated_since is not None:
+        queryset = queryset.filter(updated_at__gte=params.updated_since)
+    rows, next_cursor = keyset_page(queryset, cursor=params.cursor, limit=params.limit)
+    by_pk = Invoice.objects.select_related("entity", "connection").in_bulk([r["pk"] for r in rows])
+    return {"items": [invoice_out(by_pk[r["pk"]]) for r in rows], "next_cursor": next_cursor}

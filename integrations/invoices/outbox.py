@@ -78,6 +78,7 @@ def expire_claims(connection, *, now=None) -> int:
     ).update(
         status=Status.IN_DOUBT,
         status_changed_at=now,
+        updated_at=now,
         claimed_by="",
         claimed_until=None,
         last_error="The worker sending this invoice stopped before recording Xledger's answer.",
@@ -120,6 +121,7 @@ def claim_pending(connection, *, token: str, lease: timedelta, now=None) -> list
         changes={
             "status": Status.SENDING,
             "status_changed_at": now,
+            "updated_at": now,
             "claimed_by": token,
             "claimed_until": now + lease,
             "attempts": F("attempts") + 1,
@@ -172,6 +174,7 @@ def _fit(rows, items: int | None) -> list[int]:
 def finish(invoice: Invoice, *, token: str, from_status: str, **changes) -> bool:
     """Write a held invoice's new state, only if this worker still holds it."""
     now = timezone.now()
+    changes["updated_at"] = now  # QuerySet.update() leaves auto_now alone; the API's feed needs it
     changes.setdefault("claimed_by", "")
     changes.setdefault("claimed_until", None)
     if "status" in changes and changes["status"] != from_status:

@@ -353,6 +353,13 @@ def _send_one_batch(connection, client, result: BatchResult) -> None:
 
     edges = ((data or {}).get("addGLImportItems") or {}).get("edges") or []
     stored = {edge.get("clientId"): edge["node"]["dbId"] for edge in edges if edge.get("node")}
+    general = [e for e in errors if e.extensions.get("clientId") not in owners]
+    if general and not stored:
+        # Refused as a whole without naming an input (a missing write scope, too many inputs):
+        # a problem of the connection or of ours, not of these invoices. Nothing was stored.
+        _release(invoices, token, general[0], result)
+        _note_failure(connection, invoices, general[0])
+        raise general[0]
     messages: dict[str, list[str]] = {}
     unattributed = []
     for error in errors:
@@ -455,7 +462,8 @@ def invoice_retry(*, invoice: Invoice, by=None) -> bool:
     """A rejected invoice goes back to pending (after its cause was fixed in Xledger or the
     mirror). Items Xledger already stored for it are not sent again."""
     updated = Invoice.objects.filter(pk=invoice.pk, status=Status.REJECTED).update(
-        status=Status.PENDING, status_changed_at=timezone.now(), xledger_message="",
+        status=Status.PENDING, status_changed_at=timezone.now(), updated_at=timezone.now(),
+        xledger_message="",
         last_error=f"Retried by {by}" if by else "",
     )  # fmt: skip
     return updated == 1
@@ -465,7 +473,7 @@ def invoice_cancel(*, invoice: Invoice, by=None) -> bool:
     """Cancel a pending or rejected invoice: it will never be sent. Invoices being sent, in
     doubt or sent cannot be cancelled here (they may be in Xledger)."""
     updated = Invoice.objects.filter(pk=invoice.pk, status__in=Invoice.CANCELLABLE_STATUSES).update(
-        status=Status.CANCELLED, status_changed_at=timezone.now(),
+        status=Status.CANCELLED, status_changed_at=timezone.now(), updated_at=timezone.now(),
         last_error=f"Cancelled by {by}" if by else "Cancelled",
     )  # fmt: skip
     return updated == 1

@@ -278,4 +278,33 @@ def test_the_openapi_description_covers_the_intake(client):
     assert {"200", "201", "401", "404", "409", "413", "422"} <= set(post_op["responses"])
     get_op = spec["paths"]["/api/customers/{customer_id}/invoices/{external_id}"]["get"]
     assert {"200", "401", "404", "422"} <= set(get_op["responses"])
+    list_op = spec["paths"]["/api/customers/{customer_id}/invoices"]["get"]
+    assert {"200", "401", "404", "422"} <= set(list_op["responses"])
     copy.deepcopy(spec)  # it is plain JSON
+
+
+def test_it_lists_invoices_oldest_change_first_with_a_cursor_and_filters(api, connection):
+    from integrations.invoices import outbox
+
+    for n in range(3):
+        assert post(api, connection, body(externalId=f"semine-{n}")).status_code == 201
+    first = Invoice.objects.get(external_id="semine-0")
+    token = outbox.new_claim_token()
+    Invoice.objects.filter(pk=first.pk).update(status="sending", claimed_by=token)
+    assert outbox.finish(
+        first, token=token, from_status="sending", status="rejected", xledger_message="nei"
+    )
+
+    page = api.get(url(connection), {"limit": 2}).json()
+    assert [i["externalId"] for i in page["items"]] == ["semine-1", "semine-2"]
+    rest = api.get(url(connection), {"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert [i["externalId"] for i in rest["items"]] == ["semine-0"]  # it changed last
+    assert rest["next_cursor"] is None
+
+    rejected = api.get(url(connection), {"status": "rejected"}).json()["items"]
+    assert [(i["externalId"], i["xledgerMessage"]) for i in rejected] == [("semine-0", "nei")]
+    since = rejected[0]["updatedAt"]
+    changed = api.get(url(connection), {"updated_since": since}).json()["items"]
+    assert [i["externalId"] for i in changed] == ["semine-0"]
+    assert api.get(url(connection), {"cursor": "nonsense"}).status_code == 422
+    assert api.get(url(connection), {"status": "lost"}).status_code == 422

@@ -135,3 +135,18 @@ def test_it_sends_amounts_as_strings_never_floats(connection, supplier):
     encoded = orjson.loads(orjson.dumps(items))
     amounts = [i["node"]["amount"] for i in encoded]
     assert amounts == ["-125.00", "80.00", "20.00"]
+
+
+def test_a_token_without_write_scope_leaves_invoices_pending(sb, connection, supplier):
+    from integrations.xledger.errors import PermissionDenied
+
+    (invoice,) = invoice_rows(connection, supplier=supplier)
+    connection.set_token(sb.demo_tokens["read_only"])
+    connection.save()
+    with make_client(sb, connection) as read_only:
+        with pytest.raises(PermissionDenied):
+            invoice_send_batch(connection=connection, client=read_only)
+    invoice.refresh_from_db()
+    assert invoice.status == "pending"
+    assert "addGLImportItems" in invoice.last_error
+    assert sb.imports == []
