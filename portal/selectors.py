@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations.datasets import Dataset
@@ -95,10 +95,20 @@ class Task:
         return self.state == DONE
 
 
-def token_state(connection: Connection | None) -> str:
+def fixed_assets_unchecked(customer: Customer, connection: Connection | None) -> bool:
+    """Fixed assets were switched on after the token was checked without them."""
+    verification = (connection.verification or {}) if connection else {}
+    if not customer.fixed_assets_apply or not verification.get("checks"):
+        return False
+    return not any(c.get("key") == "fixed_assets" for c in verification["checks"])
+
+
+def token_state(connection: Connection | None, customer: Customer | None = None) -> str:
     if connection is None or not connection.has_token:
         return TODO
     verification = connection.verification or {}
+    if customer is not None and fixed_assets_unchecked(customer, connection):
+        return NEEDS_FIXING
     if verification.get("ok"):
         return DONE
     return NEEDS_FIXING
@@ -114,7 +124,7 @@ def onboarding_tasks(customer: Customer) -> list[Task]:
     connection = connection_of(customer)
     missing = client_information_missing(customer)
     info_state = DONE if not missing else TODO
-    tok = token_state(connection)
+    tok = token_state(connection, customer)
     verification = (connection.verification or {}) if connection else {}
     if tok == DONE and scope_chosen(connection):
         sent_state = DONE
@@ -127,13 +137,21 @@ def onboarding_tasks(customer: Customer) -> list[Task]:
         sent_state = NEEDS_FIXING
     else:
         sent_state = TODO
-    if info_state == TODO and missing and len(missing) < len(REQUIRED_CLIENT_FIELDS) + 2:
-        info_detail = _("Some required information is still missing.")
-    else:
-        info_detail = ""
+    info_detail = ""
+    if missing:
+        info_detail = ngettext(
+            "%(count)d required answer is still missing.",
+            "%(count)d required answers are still missing.",
+            len(missing),
+        ) % {"count": len(missing)}
     token_detail = ""
     if tok == NEEDS_FIXING:
         token_detail = _("The last check found problems; see what to fix in Xledger.")
+        if fixed_assets_unchecked(customer, connection):
+            token_detail = _(
+                "Fixed assets now apply: check the token again so that its access to fixed "
+                "assets is checked too."
+            )
     sent_detail = ""
     if tok == DONE and not scope_chosen(connection):
         sent_detail = _("Choose the entities and dimensions to synchronise.")

@@ -56,3 +56,26 @@ def test_strangers_must_log_in(db):
 
     response = Client().get("/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_it_counts_what_is_missing(customer_client):
+    from tests.portal.conftest import client_information
+
+    data = client_information(city="", postal_code="", save_draft="1")
+    del data["save"]
+    customer_client.post("/client-information/", data)
+    assert "2 required answers are still missing." in customer_client.get("/").content.decode()
+
+
+def test_switching_on_fixed_assets_asks_for_a_new_check(customer_client, customer, sandbox):
+    from tests.portal.conftest import complete_setup, token_form
+
+    complete_setup(customer_client, sandbox)
+    assert customer_client.get("/").content.decode().count('class="task done"') == 3
+    Customer.objects.filter(pk=customer.pk).update(fixed_assets_apply=True)
+    body = customer_client.get("/").content.decode()
+    assert "Fixed assets now apply: check the token again" in body
+    assert "Confirm that the setup is done" not in body
+    customer_client.post("/xledger/token/", token_form(sandbox, token=""))
+    body = customer_client.get("/").content.decode()
+    assert body.count('class="task done"') == 3
