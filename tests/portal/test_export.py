@@ -64,3 +64,13 @@ def test_the_action_is_hidden_without_the_permission(customer, support_user):
     page = client.get("/admin/portal/customer/")
     assert "export_d0101" not in page.content.decode()
     assert not User.objects.get(pk=support_user.pk).has_perm("portal.export_customer")
+
+
+def test_the_customer_page_links_to_it(customer, pm_user, support_user):
+    client = Client()
+    client.force_login(pm_user)
+    page = client.get(f"/admin/portal/customer/{customer.pk}/change/").content.decode()
+    assert f'href="/staff/customers/{customer.pk}/d01-01.xlsx"' in page
+    client.force_login(support_user)
+    page = client.get(f"/admin/portal/customer/{customer.pk}/change/").content.decode()
+    assert "d01-01.xlsx" not in page
