@@ -2,14 +2,15 @@
 
 Why raw SQL: Django's bulk_create/bulk_update split a batch by the database's parameter limit
 (SQLite: 32,766), so a page of 10,000 suppliers would cost several statements and a page of
-100 one: the statement count would grow with the page. Here each page travels as ONE JSON
-parameter, unpacked by the database itself (SQLite `json_each`, PostgreSQL
-`jsonb_to_recordset`), so a page costs the same statements whatever its size:
+100 one: the statement count would grow with the page. Here each page travels as ONE parameter,
+unpacked by the database itself (rows: SQLite `json_each`, PostgreSQL `jsonb_to_recordset`;
+dbId lists: a JSON array on SQLite, a bigint[] with `unnest` on PostgreSQL), so a page costs
+the same statements whatever its size:
 
   1. SELECT db_id, content_hash, is_deleted of the page's dbIds (which rows exist, and as what);
   2. one INSERT ... ON CONFLICT DO UPDATE of the new and changed rows only (skipped when none);
-  3. on a full sync, one SELECT of the live rows in the page's dbId range that the page did not
-     bring (deletion candidates; pages come in dbId order, the cursor being the dbId).
+  3. on a full sync, one SELECT of the live rows' dbIds in the page's dbId range; those the page
+     did not bring are deletion candidates (pages come in dbId order, the cursor being the dbId).
 
 Unchanged rows (same content_hash) are counted, never rewritten. Deletions are applied at the
 end of a full sync by `mark_deleted`, after the mass-deletion guard has had its say.
@@ -78,11 +79,6 @@ class MirrorWriter:
 
     # --- SQL fragments that differ per database -----------------------------------------------
 
-    def _ids_subquery(self) -> str:
-        if self.vendor == "postgresql":
-            return "SELECT (jsonb_array_elements_text(%s::jsonb))::bigint"
-        return "SELECT value FROM json_each(%s)"
-
     def _rows_source(self, names) -> str:
         if self.vendor == "postgresql":
             types = ", ".join(
@@ -107,12 +103,25 @@ class MirrorWriter:
         if not db_ids:
             return {}
         c = self.col
-        sql = (
-            f"SELECT {c['db_id']}, {c['content_hash']}, {c['is_deleted']} FROM {self.table} "
-            f"WHERE {c['connection']} = %s AND {c['db_id']} IN ({self._ids_subquery()})"
-        )
+        columns = f"{c['db_id']}, {c['content_hash']}, {c['is_deleted']}"
+        if self.vendor == "postgresql":
+            # LATERAL: one unique-index lookup per dbId, whatever the planner believes about a
+            # table it has no statistics for yet (mid-way through a first sync it would scan
+            # the connection's rows and test each against the whole list: quadratic).
+            sql = (
+                f"SELECT x.* FROM unnest(%s::bigint[]) AS page(id) CROSS JOIN LATERAL "
+                f"(SELECT {columns} FROM {self.table} WHERE {c['connection']} = %s "
+                f"AND {c['db_id']} = page.id) AS x"
+            )
+            params = [list(db_ids), self.connection_id]
+        else:
+            sql = (
+                f"SELECT {columns} FROM {self.table} WHERE {c['connection']} = %s "
+                f"AND {c['db_id']} IN (SELECT value FROM json_each(%s))"
+            )
+            params = [self.connection_id, _dumps(db_ids)]
         with db.cursor() as cursor:
-            cursor.execute(sql, [self.connection_id, _dumps(db_ids)])
+            cursor.execute(sql, params)
             return {row[0]: (row[1], bool(row[2])) for row in cursor.fetchall()}
 
     def write(self, rows: list[dict]) -> PageResult:
@@ -180,7 +189,10 @@ class MirrorWriter:
             tracker.ordered = False  # cannot tell missing from not-yet-seen: detect nothing
             tracker.missing.clear()
             return
-        tracker.missing.extend(self._live_ids_between(tracker.upper, high, exclude=present))
+        present = set(present)
+        tracker.missing.extend(
+            i for i in self._live_ids_between(tracker.upper, high) if i not in present
+        )
         tracker.upper = high
 
     def finish_tracking(self) -> None:
@@ -191,7 +203,8 @@ class MirrorWriter:
             tracker.missing.extend(self._live_ids_between(tracker.upper, None))
             tracker.finished = True
 
-    def _live_ids_between(self, low, high, exclude=()) -> list[int]:
+    def _live_ids_between(self, low, high) -> list[int]:
+        """dbIds of live rows in (low, high]: about a page's worth during a full sync."""
         c = self.col
         scope_sql, scope_params = self._scope_sql()
         sql = (
@@ -205,9 +218,6 @@ class MirrorWriter:
         if high is not None:
             sql += f" AND {c['db_id']} <= %s"
             params.append(high)
-        if exclude:
-            sql += f" AND {c['db_id']} NOT IN ({self._ids_subquery()})"
-            params.append(_dumps(list(exclude)))
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             return [row[0] for row in cursor.fetchall()]
@@ -223,11 +233,21 @@ class MirrorWriter:
             return 0
         c = self.col
         stamp = db.ops.adapt_datetimefield_value(timezone.now())
-        sql = (
-            f"UPDATE {self.table} SET {c['is_deleted']} = %s, {c['deleted_at']} = %s, "
-            f"{c['updated_at']} = %s WHERE {c['connection']} = %s AND {c['is_deleted']} = %s "
-            f"AND {c['db_id']} IN ({self._ids_subquery()})"
-        )
+        if self.vendor == "postgresql":
+            sql = (
+                f"UPDATE {self.table} SET {c['is_deleted']} = %s, {c['deleted_at']} = %s, "
+                f"{c['updated_at']} = %s FROM unnest(%s::bigint[]) AS gone(id) "
+                f"WHERE {c['connection']} = %s AND {c['is_deleted']} = %s "
+                f"AND {c['db_id']} = gone.id"
+            )
+            params = [True, stamp, stamp, list(db_ids), self.connection_id, False]
+        else:
+            sql = (
+                f"UPDATE {self.table} SET {c['is_deleted']} = %s, {c['deleted_at']} = %s, "
+                f"{c['updated_at']} = %s WHERE {c['connection']} = %s AND {c['is_deleted']} = %s "
+                f"AND {c['db_id']} IN (SELECT value FROM json_each(%s))"
+            )
+            params = [True, stamp, stamp, self.connection_id, False, _dumps(db_ids)]
         with db.cursor() as cursor:
-            cursor.execute(sql, [True, stamp, stamp, self.connection_id, False, _dumps(db_ids)])
+            cursor.execute(sql, params)
             return cursor.rowcount
