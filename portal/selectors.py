@@ -192,6 +192,18 @@ def all_tasks_done(customer: Customer) -> bool:
     return all(task.done for task in onboarding_tasks(customer))
 
 
+def change_request_comment(customer: Customer) -> str:
+    """What the project manager asked to change, when the setup was sent back."""
+    from portal.models import AuditEntry
+
+    entry = (
+        AuditEntry.objects.filter(customer=customer, action="changes_requested")
+        .order_by("-created_at")
+        .first()
+    )
+    return entry.comment if entry else ""
+
+
 # --- The token checklist, in the customer's language ---------------------------------------------
 
 CHECK_LABELS = {

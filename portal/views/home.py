@@ -23,6 +23,8 @@ def home(request):
         "changes_requested": customer.onboarding_status == Customer.Status.CHANGES_REQUESTED,
         "live": live,
     }
+    if context["changes_requested"]:
+        context["change_request"] = selectors.change_request_comment(customer)
     if live and connection is not None:
         context["health"] = selectors.last_success_by_dataset(connection)
         context["issues"] = list(selectors.open_issues(connection))

@@ -105,3 +105,24 @@ def test_a_contact_change_counts_as_a_change(customer_client, customer, pm_user,
     assert len(_pm_mails(pm_user)) == 1
     entry = AuditEntry.objects.filter(action="client_information_save").first()
     assert entry.after == {"contacts": ["finance"]}
+
+
+def test_the_customer_sees_what_the_pm_asked_to_change(customer_client, customer, pm_user, sandbox):
+    from portal.golive import customer_request_changes
+
+    complete_setup(customer_client, sandbox)
+    customer_client.post("/confirm/")
+    customer_request_changes(customer=customer, by=pm_user, comment="Use account 2410, not 2400.")
+    body = customer_client.get("/").content.decode()
+    assert "Your project manager asked for changes" in body
+    assert "Use account 2410, not 2400." in body
+    assert "Confirm that the setup is done" in body  # may confirm again once corrected
+    mail.outbox.clear()
+    customer_client.post(
+        "/client-information/", client_information(supplier_posting_account="2410")
+    )
+    assert _pm_mails(pm_user) == []  # not submitted: nothing to tell until they confirm again
+    customer_client.post("/confirm/")
+    customer.refresh_from_db()
+    assert customer.onboarding_status == Customer.Status.SUBMITTED
+    assert len(_pm_mails(pm_user)) == 1
