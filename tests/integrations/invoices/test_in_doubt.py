@@ -143,3 +143,29 @@ def test_it_opens_an_issue_when_xledger_rejects_every_invoice(sb, connection, xl
     invoice_rows(connection, 10, supplier=supplier, lines=(("9999", "1", "100.00"),))
     invoice_send_batch(connection=connection, client=xl)
     assert Issue.objects.get(kind="invoices_failing").title == "Xledger rejects every invoice"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_xledger_processes_after_we_gave_up_is_found_not_doubled(sb, supplier, settings):
+    """A read timeout while Xledger is still working: the lookup waits the settle time, so the
+    late-stored items are found instead of being sent a second time."""
+    import time
+
+    from integrations.xledger.client import XledgerClient
+    from tests.integrations.invoices.conftest import sandbox_connection
+
+    settings.INVOICE_IN_DOUBT_SETTLE_SECONDS = 1.5
+    connection = sandbox_connection(sb)
+    invoice_rows(connection, 3, supplier=supplier)
+    sb.set_fault("slow", count=1, seconds=1.0, field="addGLImportItems")
+    with sb.serve() as url:
+        token = connection.reveal_token()
+        with XledgerClient(token, url=url, timeout=0.3, max_attempts=1) as client:
+            with pytest.raises(TransientError) as caught:
+                invoice_send_batch(connection=connection, client=client)
+            assert caught.value.in_doubt
+            assert invoice_send_batch(connection=connection, client=client).requests == 0
+            time.sleep(1.6)
+            result = invoice_send_batch(connection=connection, client=client)
+    assert (result.found, result.sent) == (3, 0)
+    assert_exactly_once(sb, connection)
