@@ -14,7 +14,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrations import admin_sections as sections
@@ -270,8 +270,7 @@ class CustomerAdmin(admin.ModelAdmin):
         if not blockers:
             return format_html("<strong>{}</strong>", _("Ready to approve."))
         return format_html(
-            "<ul>{}</ul>",
-            format_html("".join(format_html("<li>{}</li>", b) for b in blockers)),
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((b,) for b in blockers))
         )
 
     @admin.display(description=_("connection"))

@@ -60,15 +60,11 @@ def test_it_accepts_the_bounds_and_requires_a_reason(db):
 def test_the_admin_form_shows_the_interval_message(db, superuser, client):
     schedule = make_connection().schedules.get(dataset=Dataset.SUPPLIERS)
     client.force_login(superuser)
+    # Intervals are overridden on the connection's intervals page (reason, request estimate,
+    # project manager told); the schedule's own admin page is read-only.
     response = client.post(
-        f"/admin/integrations/schedule/{schedule.pk}/change/",
-        {
-            "connection": schedule.connection_id,
-            "dataset": "suppliers",
-            "enabled": "on",
-            "interval_override": "00:02:00",
-            "override_reason": "test",
-        },
+        f"/admin/integrations/connection/{schedule.connection_id}/intervals/",
+        {"dataset": "suppliers", "amount": "2", "unit": "minutes", "reason": "test"},
     )
     assert response.status_code == 200
     assert "The interval must be at least 5 minutes" in response.content.decode()

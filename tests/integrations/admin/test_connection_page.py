@@ -14,12 +14,16 @@ def test_the_connection_and_customer_pages_cost_the_same_with_many_runs(db, clie
     customer = make_submitted_customer()
     conn = customer.connection
     client.force_login(superuser)
-    for i in range(4):
-        make_run(conn, ["suppliers", "accounts"][i % 2])
+    # One success per dataset first: the health section looks up each dataset's last success
+    # (a query per dataset, bounded by the number of datasets, not by the number of runs).
+    for dataset in ["suppliers", "accounts", "currencies", "vat_codes", "dimensions"]:
+        make_run(conn, dataset)
     urls = [
         f"/admin/integrations/connection/{conn.pk}/change/",
         f"/admin/portal/customer/{customer.pk}/change/",
     ]
+    for url in urls:  # warm the caches (content types) first
+        client.get(url)
     few = [_queries(client, url) for url in urls]
     for i in range(60):
         make_run(
