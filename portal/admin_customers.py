@@ -63,12 +63,14 @@ class ProjectManagerFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         users = get_user_model().objects.filter(groups__name=PROJECT_MANAGERS).order_by("username")
-        return [("none", _("Unassigned"))] + [
+        return [("mine", _("Mine")), ("none", _("Unassigned"))] + [
             (str(u.pk), u.get_full_name() or u.username) for u in users
         ]
 
     def queryset(self, request, queryset):
         value = self.value()
+        if value == "mine":
+            return queryset.filter(project_manager_id=request.user.pk)
         if value == "none":
             return queryset.filter(project_manager__isnull=True)
         if value and value.isdigit():

@@ -103,3 +103,11 @@ def test_a_customer_user_gets_no_admin_page(db, client):
         response = client.get(url)
         assert response.status_code == 302, url
         assert "/admin/login/" in response["Location"]
+
+
+def test_a_pm_filters_their_own_customers(db, client, pm_user):
+    make_customer("Min Kunde AS", project_manager=pm_user)
+    make_customer("Annen Kunde AS")
+    client.force_login(pm_user)
+    html = client.get(f"{URL}?pm=mine").content.decode()
+    assert "Min Kunde AS" in html and "Annen Kunde AS" not in html
