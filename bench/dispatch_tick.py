@@ -13,6 +13,7 @@ Scratch database as in bench/sync_suppliers.py. Tasks really go to django-q2's O
 """
 
 import argparse
+import logging
 import os
 import platform
 import sys
@@ -119,6 +120,7 @@ def main():
     parser.add_argument("--connections", type=int, default=2000)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
+    logging.getLogger("django-q").setLevel(logging.WARNING)  # one line per task otherwise
 
     print(f"platform : {platform.platform()}")
     print(f"python   : {platform.python_implementation()} {platform.python_version()}")

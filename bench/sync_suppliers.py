@@ -163,19 +163,18 @@ def main():
     print()
     header = (
         f"{'suppliers':>9} {'mode':<18} {'seconds':>8} {'records/s':>10} {'requests':>8} "
-        f"{'pages':>5} {'SQL':>6} {'SQL/page':>8} {'peak MiB':>8}"
+        f"{'pages':>5} {'SQL':>6} {'SQL/page':>8}"
     )
     print(header)
     print("-" * len(header))
 
-    def line(size, mode, seconds, requests, pages, statements, peak=None, records=None):
+    def line(size, mode, seconds, requests, pages, statements, records=None):
         records = size if records is None else records
         rate = f"{records / seconds:>10,.0f}" if records else f"{'-':>10}"
         per_page = f"{statements / pages:>8.1f}" if pages else f"{'-':>8}"
-        peak_text = f"{peak / 2**20:>8.1f}" if peak is not None else f"{'-':>8}"
         print(
             f"{size:>9} {mode:<18} {seconds:>8.2f} {rate} {requests:>8} {pages:>5} "
-            f"{statements:>6} {per_page} {peak_text}",
+            f"{statements:>6} {per_page}",
             flush=True,
         )
 

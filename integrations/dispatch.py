@@ -61,10 +61,24 @@ def ensure_dispatcher_schedule() -> None:
 
 
 def enqueue_run(run: Run) -> None:
-    """Queue the run's task once the transaction that created the run has committed (a worker
-    must find the row). The task gets the run's id, nothing else."""
-    run_id, name = run.pk, f"{run.dataset}-run-{run.pk}"
-    transaction.on_commit(lambda: _async_task(run_id, name))
+    enqueue_runs([run])
+
+
+def enqueue_runs(runs: list[Run]) -> None:
+    """Queue the runs' tasks once the transaction that created the runs has committed (a worker
+    must find the row). A task gets the run's id, nothing else. The tasks of one batch go to
+    the broker in one transaction (with the ORM broker, one commit instead of one per task).
+    If this process dies in between, the runs stay queued without a task: the reaper abandons
+    them after RUN_QUEUED_STALE_AFTER and their schedules fall due again."""
+    tasks = [(run.pk, f"{run.dataset}-run-{run.pk}") for run in runs]
+    if tasks:
+        transaction.on_commit(lambda: _send(tasks))
+
+
+def _send(tasks) -> None:
+    with transaction.atomic():
+        for run_id, name in tasks:
+            _async_task(run_id, name)
 
 
 def _async_task(run_id: int, name: str) -> None:
@@ -122,6 +136,11 @@ def due_schedules(now):
     )
 
 
+# SQLite has one writer at a time: claim in short transactions of this many schedules, so a
+# tick over thousands of due schedules never holds the write lock for long.
+SQLITE_CLAIM_CHUNK = 100
+
+
 def claim_due(now=None, *, limit: int | None = None) -> list[Run]:
     now = now or timezone.now()
     schedules = due_schedules(now).select_related("connection")
@@ -130,16 +149,17 @@ def claim_due(now=None, *, limit: int | None = None) -> list[Run]:
     runs = []
     if db.vendor == "postgresql":
         with transaction.atomic():
-            for schedule in schedules.select_for_update(skip_locked=True, of=("self",)):
-                run = _claim(schedule, now)
-                if run:
-                    runs.append(run)
-    else:
-        for schedule in list(schedules):
-            with transaction.atomic():
-                run = _claim(schedule, now)
-            if run:
-                runs.append(run)
+            locked = schedules.select_for_update(skip_locked=True, of=("self",))
+            runs = [run for run in (_claim(s, now) for s in locked) if run]
+            enqueue_runs(runs)
+        return runs
+    schedules = list(schedules)
+    for start in range(0, len(schedules), SQLITE_CLAIM_CHUNK):
+        with transaction.atomic():
+            chunk = [_claim(s, now) for s in schedules[start : start + SQLITE_CLAIM_CHUNK]]
+            chunk = [run for run in chunk if run]
+            enqueue_runs(chunk)
+        runs += chunk
     return runs
 
 
@@ -161,7 +181,6 @@ def _claim(schedule: Schedule, now) -> Run | None:
             )
     except IntegrityError:
         return None  # a manual run started meanwhile: skip this slot, never queue twice
-    enqueue_run(run)
     return run
 
 

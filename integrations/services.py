@@ -144,14 +144,19 @@ def _finish(run, status, *, kind="", message="") -> bool:
     ours = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(**fields)
     for name, value in fields.items():
         setattr(run, name, value)
-    if run.requests:
+    if ours and run.requests:  # a reaped run's requests were counted by the reaper
         usage_add(connection_id=run.connection_id, requests=run.requests, when=now)
     return bool(ours)
 
 
 def _after_success(run) -> None:
     """The schedule moves on: watermark and delta cursor (only ever after a completed run),
-    the last full sync, and the failure streak back to zero."""
+    the last full sync, and the failure streak back to zero.
+
+    A `partial` run completed too (every page was read and written): its watermark moves, or
+    one unmappable record would make every later incremental run re-read everything since.
+    The rejected records are counted on the run and read again by the next full sync.
+    """
     schedule = run.schedule
     if schedule is None:
         return

@@ -53,6 +53,7 @@ def sync(*, run, client, full):
             track=full,
         )
         seen_max = newest(seen_max, seen)
+        del page  # one page in memory at a time: drop it before the next is read
     if full:
         apply_deletions(run=run, writers=[writer], live_before=live_before)
     run.watermark = seen_max

@@ -19,4 +19,5 @@ def sync(*, run, client, full):
         write_page(
             run=run, client=client, writer=writer, mapping=MAPPING, nodes=page.nodes, track=True
         )
+        del page  # one page in memory at a time: drop it before the next is read
     apply_deletions(run=run, writers=[writer], live_before=live_before)

@@ -74,6 +74,7 @@ def sync(*, run, client, full):
             nodes=kept,
             track=full,
         )
+        del page  # one page in memory at a time: drop it before the next is read
 
     for kind_db_id in chosen:
         writer = MirrorWriter(
@@ -102,6 +103,7 @@ def sync(*, run, client, full):
                 track=full,
             )
             seen_max = newest(seen_max, seen)
+            del page  # one page in memory at a time: drop it before the next is read
 
     if full:
         retired = MirrorWriter(ObjectValue, connection_id=connection.pk, fields=())

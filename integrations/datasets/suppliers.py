@@ -62,6 +62,7 @@ def _full(run, client, writer, excluded):
             track=True,
         )
         watermark = newest(watermark, seen)
+        del page  # one page in memory at a time: drop it before the next is read
     apply_deletions(run=run, writers=[writer], live_before=live_before)
     run.watermark = watermark
     run.delta_cursor = tail or (run.schedule.delta_cursor if run.schedule else "")
@@ -107,6 +108,7 @@ def _incremental(run, client, writer, excluded):
             excluded_owners=excluded,
         )
         watermark = newest(watermark, seen)
+        data = nodes = suppliers = None  # one page in memory at a time
     if deleted_ids:
         run.deleted += writer.mark_deleted(deleted_ids)
     run.watermark = watermark

@@ -50,6 +50,7 @@ def sync(*, run, client, full):
             tax_kind = tax_kind or next(
                 (k for k in page.nodes if k.get("code") in TAX_RULE_KIND_CODES), None
             )
+            del page  # one page in memory at a time: drop it before the next is read
     if tax_kind is None:
         raise QueryError(
             f"Xledger has no object kind {' or '.join(TAX_RULE_KIND_CODES)}: no VAT codes to read."
@@ -64,6 +65,7 @@ def sync(*, run, client, full):
             variables={"after": data["taxTableSetups"]["pageInfo"]["endCursor"]},
         ):
             _add_setups(setups, [{"node": n} for n in page.nodes])
+            del page  # one page in memory at a time: drop it before the next is read
     run.record_page(requests=client.request_count)
 
     writer = MirrorWriter(VatCode, connection_id=connection.pk, fields=MAPPING.fields)
@@ -95,6 +97,7 @@ def sync(*, run, client, full):
             extra=rate,
         )
         seen_max = newest(seen_max, seen)
+        del page  # one page in memory at a time: drop it before the next is read
     apply_deletions(run=run, writers=[writer], live_before=live_before)
     run.watermark = seen_max
     run.save(update_fields=["watermark"])

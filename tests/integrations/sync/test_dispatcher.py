@@ -116,3 +116,21 @@ def test_it_keeps_one_django_q_schedule_for_the_dispatcher(db):
         1,
         -1,
     )
+
+
+def test_it_ticks_from_the_command_line(connection, queued, capsys):
+    from django.core.management import call_command
+
+    _due(connection)
+    call_command("dispatcher")
+    assert "queued 1, reaped 0" in capsys.readouterr().out
+
+
+def test_it_keeps_tasks_thin(connection, queued, sandbox):
+    from integrations import tasks
+
+    _due(connection, dataset="currencies")
+    assert tasks.dispatch_tick() == "1 queued, 0 reaped"
+    run = Run.objects.get(connection=connection, dataset="currencies")
+    assert tasks.run_sync(run.pk) == f"run {run.pk}: succeeded"
+    assert tasks.run_sync(run.pk) == f"run {run.pk}: not queued"  # delivered twice: runs once
