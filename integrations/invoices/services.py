@@ -327,8 +327,9 @@ def _send_one_batch(connection, client, result: BatchResult) -> None:
             queries.ADD_GL_IMPORT_ITEMS, {"inputs": inputs}, mutation=True, files=files or None
         )
     except TransientError as exc:
-        if not exc.in_doubt:
+        if not exc.in_doubt:  # it never reached Xledger (could not connect)
             _release(invoices, token, exc, result)
+            _note_failure(connection, invoices, exc)
             raise
         settle_at = timezone.now() + outbox.in_doubt_settle()
         for invoice in invoices:

@@ -169,3 +169,18 @@ def test_a_send_xledger_processes_after_we_gave_up_is_found_not_doubled(sb, supp
             result = invoice_send_batch(connection=connection, client=client)
     assert (result.found, result.sent) == (3, 0)
     assert_exactly_once(sb, connection)
+
+
+def test_a_send_that_never_reached_xledger_is_simply_pending_again(connection, supplier):
+    from integrations.xledger.client import XledgerClient
+
+    (invoice,) = invoice_rows(connection, supplier=supplier)
+    unreachable = XledgerClient(
+        connection.reveal_token(), url="http://127.0.0.1:9/graphql", max_attempts=1, timeout=2
+    )
+    with unreachable, pytest.raises(TransientError) as caught:
+        invoice_send_batch(connection=connection, client=unreachable)
+    assert not caught.value.in_doubt
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.attempts, invoice.lookups) == ("pending", 1, 0)
+    assert "could not be reached" in invoice.last_error
