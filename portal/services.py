@@ -215,7 +215,8 @@ class TokenCheck:
 
     outcome: "verified" (every check passed), "failed" (Xledger answered; see the checklist),
     "unreachable" (timeout, connection refused, Xledger failing), "busy" (Xledger rate limit or
-    used-up credits), "throttled" (too many checks from this customer: we did not ask Xledger).
+    used-up credits), "throttled" (too many checks from this customer: we did not ask Xledger),
+    "error" (Xledger refused SEMINE's own query: a problem for SEMINE support, logged).
     """
 
     outcome: str
@@ -315,9 +316,13 @@ def connection_check(*, connection: Connection, by) -> TokenCheck:
         # The stored token has a shape Xledger's client refuses (should not happen after the
         # form's check); report it like a rejected token.
         result = Verification(ok=False, checks=[Check("token", "The API token is accepted", False)])
-    except (TransientError, XledgerError) as exc:
+    except TransientError as exc:
         logger.info("Token check for customer %s: Xledger unreachable (%s)", customer.pk, exc.kind)
         return TokenCheck("unreachable")
+    except XledgerError as exc:
+        # Xledger refused our own query (a schema change): ours to fix, not the customer's.
+        logger.error("Token check for customer %s failed: %s", customer.pk, exc)
+        return TokenCheck("error")
     now = timezone.now()
     connection.verification = result.to_dict()
     connection.verified_at = now

@@ -70,7 +70,9 @@ def token(request):
                     _("The token works. Now choose the entities and dimensions to synchronise."),
                 )
                 return redirect("xledger_scope")
-            status = {"throttled": 429, "unreachable": 503, "busy": 503}.get(outcome, 200)
+            status = {"throttled": 429, "unreachable": 503, "busy": 503, "error": 502}.get(
+                outcome, 200
+            )
             connection = selectors.connection_of(customer)
             has_token = connection.has_token
             # A fresh form keeps what was entered (the token stays write-only: it is stored).

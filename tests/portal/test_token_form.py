@@ -195,3 +195,18 @@ def test_the_instructions_name_every_scope(customer_client):
         "https://demo.xledger.net",
     ):
         assert text in body, text
+
+
+def test_it_says_when_xledger_refuses_our_own_query(
+    customer_client, customer, sandbox, monkeypatch
+):
+    from integrations.xledger.errors import QueryError
+
+    def refuse(*args, **kwargs):
+        raise QueryError("Cannot query field 'me'")
+
+    monkeypatch.setattr("portal.services.verify", refuse)
+    response = customer_client.post(URL, token_form(sandbox))
+    assert response.status_code == 502
+    assert "SEMINE support has been alerted" in _body(response)
+    assert _connection(customer).has_token
