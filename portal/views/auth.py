@@ -1,4 +1,7 @@
-"""Login with a throttle: 10 failed attempts per 15 minutes per username and per IP address."""
+"""Login with a throttle (10 failed attempts per 15 minutes per username and per IP address)
+and password reset by e-mail (5 requests an hour per IP address)."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -37,3 +40,22 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form):
         throttle.reset("login_user", self._subjects()[1][1])
         return super().form_valid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by e-mail (no account enumeration), throttled per address so nobody can
+    use the portal to flood someone's mailbox."""
+
+    LIMIT, WINDOW = 5, timedelta(hours=1)
+
+    def post(self, request, *args, **kwargs):
+        ip = throttle.client_ip(request)
+        if throttle.is_limited("password_reset", ip, self.LIMIT):
+            return render(
+                request,
+                "portal/throttled.html",
+                {"what": "password_reset", "minutes": int(self.WINDOW.total_seconds() // 60)},
+                status=429,
+            )
+        throttle.hit("password_reset", ip, self.WINDOW)
+        return super().post(request, *args, **kwargs)

@@ -67,6 +67,7 @@ def test_pages_with_errors_are_labelled(customer_client, sandbox):
 def test_the_login_page_is_labelled(db):
     _check(Client().get("/accounts/login/"))
     _check(Client().post("/accounts/login/", {"username": "x", "password": "y"}))
+    _check(Client().get("/accounts/password-reset/"))
 
 
 def test_the_invitation_page_is_labelled(customer, pm_user):
