@@ -110,18 +110,19 @@ def run_execute(*, run_id: int) -> Run | None:
         return run
     except XledgerError as exc:
         _record_requests(run, client)
-        _finish(run, Run.Status.FAILED, kind=exc.kind, message=str(exc))
-        _after_failure(run, exc)
+        if _finish(run, Run.Status.FAILED, kind=exc.kind, message=str(exc)):
+            _after_failure(run, exc)
     except Exception as exc:  # a bug or a database failure: the run must still end
         logger.exception("Run %s crashed", run_id)
         _record_requests(run, client)
-        _finish(run, Run.Status.FAILED, kind="internal", message=f"{type(exc).__name__}: {exc}")
-        _after_failure(run, exc)
+        message = f"{type(exc).__name__}: {exc}"
+        if _finish(run, Run.Status.FAILED, kind="internal", message=message):
+            _after_failure(run, exc)
     else:
         _record_requests(run, client)
         partial = run.rejected or run.error_kind
-        _finish(run, Run.Status.PARTIAL if partial else Run.Status.SUCCEEDED)
-        _after_success(run)
+        if _finish(run, Run.Status.PARTIAL if partial else Run.Status.SUCCEEDED):
+            _after_success(run)
     return run
 
 
