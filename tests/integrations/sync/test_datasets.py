@@ -107,3 +107,26 @@ def test_it_asks_nothing_for_fixed_assets_that_do_not_apply(connection, sandbox)
     run = sync_now(connection, "fixed_assets")
     assert run.status == Run.Status.SUCCEEDED
     assert run.requests == 0 and sandbox.request_count == before
+
+
+def test_it_reads_changed_dimension_values_incrementally(connection, sandbox):
+    sync_now(connection, "dimensions", full=True)
+    kinds = {k["code"]: k["dbId"] for k in sandbox.records("objectKinds")}
+    value = next(
+        v for v in sandbox.records("objectValues") if v["objectKindDbId"] == kinds["PROSJEKT"]
+    )
+    sandbox.change_record("objectValues", value["dbId"], description="Nytt prosjektnavn")
+
+    run = sync_now(connection, "dimensions")
+
+    assert not run.full and run.updated == 1 and run.requests == 3  # kinds + one per kind
+    assert ObjectValue.objects.get(connection=connection, db_id=value["dbId"]).description == (
+        "Nytt prosjektnavn"
+    )
+
+
+def test_it_asks_nothing_when_no_invoice_is_waiting(connection, sandbox):
+    before = sandbox.request_count
+    run = sync_now(connection, "invoices")
+    assert run.status == Run.Status.SUCCEEDED, run.error_message
+    assert run.requests == 0 and sandbox.request_count == before
