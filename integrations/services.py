@@ -206,13 +206,32 @@ def _after_failure(run, exc) -> None:
         failure_streak=schedule.failure_streak, next_run_at=schedule.next_run_at
     )
     if schedule.failure_streak >= FAILING_AFTER:
-        issues.issue_open(
-            connection=connection,
-            kind=Issue.Kind.DATASET_FAILING,
-            dataset=run.dataset,
-            title=f"{run.get_dataset_display()}: {schedule.failure_streak} failed runs in a row",
-            detail=run.error_message,
-        )
+        _dataset_failing(run, schedule.failure_streak)
+
+
+def _dataset_failing(run, streak: int) -> None:
+    """Ask a person to look at a dataset whose runs keep failing: one Issue per problem.
+
+    The invoices dataset's problem is the outbox's `invoices_failing` Issue (the outbox knows
+    which invoices fail, counts each failed send on it and resolves it when an invoice is sent).
+    Failed runs only open that Issue when the outbox has not (a lookup that keeps failing, a
+    crash), so a failing invoices run never opens a second, `dataset_failing` one.
+    """
+    title = f"{run.get_dataset_display()}: {streak} failed runs in a row"
+    if run.dataset == Dataset.INVOICES:
+        kind = Issue.Kind.INVOICES_FAILING
+        already = Issue.objects.filter(connection=run.connection, kind=kind, dataset=run.dataset)
+        if already.exclude(status=Issue.Status.RESOLVED).exists():
+            return  # the outbox counted this failure on its Issue
+    else:
+        kind = Issue.Kind.DATASET_FAILING
+    issues.issue_open(
+        connection=run.connection,
+        kind=kind,
+        dataset=run.dataset,
+        title=title,
+        detail=run.error_message,
+    )
 
 
 def connection_needs_attention(*, connection, error) -> Issue:

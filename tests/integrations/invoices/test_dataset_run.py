@@ -65,3 +65,41 @@ def test_a_run_that_ends_in_doubt_fails_and_the_next_one_settles_it(sb, connecti
     assert settled.requests == 1  # the lookup; nothing sent twice
     assert set(Invoice.objects.values_list("status", flat=True)) == {"sent"}
     assert len(sb.imports) == 9
+
+
+def unresolved_issues(connection):
+    return list(connection.issues.exclude(status="resolved").values_list("kind", "dataset"))
+
+
+def test_failing_runs_open_one_issue_that_resolves_when_an_invoice_is_sent(sb, connection):
+    supplier = supplier_code_for(sb, sb.client_entity_ids[0])
+    invoice_rows(connection, 1, supplier=supplier)
+    sb.set_fault("http_429", retry_after=0)
+    for _ in range(5):
+        assert run_invoices(connection).status == "failed"
+    assert Schedule.objects.get(connection=connection, dataset="invoices").failure_streak == 5
+    assert unresolved_issues(connection) == [("invoices_failing", "invoices")]
+    issue = connection.issues.get()
+    assert issue.occurrences == 3  # one per failed run from the third: not two
+
+    sb.clear_faults()
+    assert run_invoices(connection).status == "succeeded"
+    assert unresolved_issues(connection) == []
+    assert set(Invoice.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_runs_that_fail_before_sending_open_the_same_invoices_issue(sb, connection, monkeypatch):
+    def crash(**kwargs):
+        raise RuntimeError("a bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("integrations.datasets.invoices.invoice_send_all", crash)
+        for _ in range(4):
+            assert run_invoices(connection).status == "failed"
+    assert unresolved_issues(connection) == [("invoices_failing", "invoices")]
+    assert connection.issues.get().title.endswith(": 3 failed runs in a row")
+
+    supplier = supplier_code_for(sb, sb.client_entity_ids[0])
+    invoice_rows(connection, 1, supplier=supplier)
+    assert run_invoices(connection).status == "succeeded"
+    assert unresolved_issues(connection) == []
