@@ -24,7 +24,7 @@ anything is sent again) | cancelled.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
 from typing import Annotated
@@ -33,12 +33,13 @@ from django.http import Http404, JsonResponse
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.errors import ValidationError
-from pydantic import BeforeValidator, StrictInt, WithJsonSchema, field_validator
+from pydantic import BeforeValidator, StrictInt, WithJsonSchema
 
 from integrations.api.auth import live_connection_for
-from integrations.api.cursors import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, keyset_page
+from integrations.api.cursors import keyset_page
 from integrations.api.errors import ErrorOut, responses
 from integrations.api.mirror import MAX_DB_ID, CustomerId
+from integrations.api.params import Cursor, UpdatedSince
 from integrations.invoices.services import InvoiceConflict, invoice_submit
 from integrations.invoices.validation import MAX_LINES, InvoiceInvalid, pdf_max_bytes
 from integrations.models import Invoice
@@ -243,38 +244,11 @@ def get_invoice(request, customer_id: Path[CustomerId], external_id: Path[Extern
 
 class InvoiceListParams(Schema):
     status: Invoice.Status | None = Field(None, description="Only invoices in this status.")
-    updated_since: datetime | None = Field(
+    updated_since: UpdatedSince = Field(
         None, description="Only invoices whose status (or attempts) changed at or after this."
     )
-    cursor: str | None = Field(
-        None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."
-    )
+    cursor: Cursor = Field(None, description="`next_cursor` of the previous page.")
     limit: int = Field(100, ge=1, le=500)
-
-    @field_validator("updated_since", mode="before")
-    @classmethod
-    def iso_only(cls, value):
-        # pydantic would read "0.5" as a Unix timestamp; the description promises ISO 8601.
-        if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}.*", value):
-            raise ValueError("Must be an ISO 8601 date-time, e.g. 2026-11-25T13:00:00Z.")
-        return value
-
-    @field_validator("updated_since")
-    @classmethod
-    def assume_utc(cls, value):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
-
-    @field_validator("cursor")
-    @classmethod
-    def check_cursor(cls, value):
-        if value:
-            try:
-                decode_cursor(value)
-            except InvalidCursor as exc:
-                raise ValueError(str(exc)) from None
-        return value or None
 
 
 class InvoicePage(Schema):

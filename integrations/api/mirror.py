@@ -9,19 +9,18 @@ learns about deletions. To stay in step: page until `next_cursor` is null, remem
 keyed by `dbId`, so seeing one twice is harmless). Each page costs a constant number of queries.
 """
 
-import re
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from django.db.models import Q
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import ValidationError
-from pydantic import AfterValidator, BeforeValidator, field_validator
 
 from integrations.api.auth import live_connection_for
-from integrations.api.cursors import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, keyset_page
+from integrations.api.cursors import keyset_page
 from integrations.api.errors import responses
+from integrations.api.params import Cursor, UpdatedSince
 from integrations.models import (
     Account,
     Currency,
@@ -45,40 +44,11 @@ CustomerId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 # ---- parameters -------------------------------------------------------------------------------
 
 
-# RFC 3339, as the OpenAPI `date-time` format says: with a date, a time and an offset. A time
-# without an offset would be ambiguous (UTC or Oslo?), and pydantic would take "1700000000" as
-# seconds since 1970; both are refused.
-RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})")
-
-
-def rfc3339(value):
-    if value is None or isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not RFC3339.fullmatch(value.upper()):
-        raise ValueError("Must be a date-time with an offset, such as 2026-11-25T13:00:00Z.")
-    return value.upper()
-
-
-def in_utc(value):
-    """PostgreSQL refuses offsets beyond ±15:59, which RFC 3339 allows: compare in UTC."""
-    if value is None:
-        return value
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("Date-time out of range.") from None
-
-
-UpdatedSince = Annotated[datetime | None, BeforeValidator(rfc3339), AfterValidator(in_utc)]
-
-
 class ListParams(Schema):
     updated_since: UpdatedSince = Field(
         None, description="Only rows changed at or after this time, e.g. 2026-11-25T13:00:00Z."
     )
-    cursor: str | None = Field(
-        None, max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."
-    )
+    cursor: Cursor = Field(None, description="`next_cursor` of the previous page.")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     entity: int | None = Field(
         None,
@@ -87,16 +57,6 @@ class ListParams(Schema):
         description="A client entity's Xledger dbId: only what that entity sees.",
     )
     include_deleted: bool = Field(True, description="Include tombstones of deleted records.")
-
-    @field_validator("cursor")
-    @classmethod
-    def check_cursor(cls, value):
-        if value:
-            try:
-                decode_cursor(value)
-            except InvalidCursor as exc:
-                raise ValueError(str(exc)) from None
-        return value or None
 
 
 class ObjectValueParams(ListParams):

@@ -150,7 +150,8 @@ def test_it_shows_one_entity_its_own_the_owners_and_shared_records(api, live_con
         ({"cursor": "not-a-cursor"}, ["query", "cursor"]),
         ({"cursor": "x" * 300}, ["query", "cursor"]),
         ({"updated_since": "yesterday"}, ["query", "updated_since"]),
-        ({"updated_since": "1700000000"}, ["query", "updated_since"]),
+        ({"updated_since": "1700000000"}, ["query", "updated_since"]),  # not seconds since 1970
+        ({"updated_since": "0.5"}, ["query", "updated_since"]),
         ({"updated_since": "2026-11-25T13:00:00"}, ["query", "updated_since"]),  # no offset
         ({"updated_since": "2026-11-25"}, ["query", "updated_since"]),
         ({"updated_since": "2026-13-25T13:00:00Z"}, ["query", "updated_since"]),

@@ -308,3 +308,20 @@ def test_it_lists_invoices_oldest_change_first_with_a_cursor_and_filters(api, co
     assert [i["externalId"] for i in changed] == ["semine-0"]
     assert api.get(url(connection), {"cursor": "nonsense"}).status_code == 422
     assert api.get(url(connection), {"status": "lost"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"updated_since": "0.5"},  # pydantic alone would read these as seconds since 1970
+        {"updated_since": "1700000000"},
+        {"updated_since": "2026-11-25T13:00:00"},  # no offset: UTC or Oslo?
+        {"updated_since": "2026-11-25"},
+        {"cursor": "nonsense"},
+    ],
+)
+def test_it_refuses_list_parameters_the_read_api_refuses(api, connection, params):
+    """The status feed and the read API share one type per parameter, so they agree."""
+    response = api.get(url(connection), params)
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == [["query", *params]]
