@@ -14,9 +14,8 @@ from integrations.datasets.mirroring import (
     excluded_owner_ids,
     integer,
     newest,
-    page_size,
     text,
-    write_page,
+    write_pages,
 )
 from integrations.mirror_writer import MirrorWriter
 from integrations.models import ObjectKind, ObjectValue
@@ -60,22 +59,25 @@ def sync(*, run, client, full):
             + ObjectValue.objects.filter(connection=connection, is_deleted=False).count()
         )
 
-    chosen, seen_max = [], None
-    for page in client.paginate(
-        first=page_size(), document=queries.OBJECT_KINDS, path="objectKinds"
-    ):
-        kept = [node for node in page.nodes if node.get("code") in selected]
-        chosen += [node["dbId"] for node in kept]
-        write_page(
-            run=run,
-            client=client,
-            writer=kind_writer,
-            mapping=KIND_MAPPING,
-            nodes=kept,
-            track=full,
-        )
-        del page  # one page in memory at a time: drop it before the next is read
+    chosen = []
 
+    def chosen_kinds(page):
+        kept = [node for node in page.nodes if node.get("code") in selected]
+        chosen.extend(node["dbId"] for node in kept)
+        return kept
+
+    write_pages(
+        run=run,
+        client=client,
+        writer=kind_writer,
+        mapping=KIND_MAPPING,
+        document=queries.OBJECT_KINDS,
+        path="objectKinds",
+        track=full,
+        nodes=chosen_kinds,
+    )
+
+    seen_max = None
     for kind_db_id in chosen:
         writer = MirrorWriter(
             ObjectValue,
@@ -90,20 +92,18 @@ def sync(*, run, client, full):
         if not read_all:
             document = queries.OBJECT_VALUES_MODIFIED_SINCE
             variables["modifiedSince"] = timestamps.modified_since(watermark)
-        for page in client.paginate(
-            first=page_size(), document=document, path="objectValues", variables=variables
-        ):
-            seen = write_page(
-                run=run,
-                client=client,
-                writer=writer,
-                mapping=VALUE_MAPPING,
-                nodes=page.nodes,
-                excluded_owners=excluded,
-                track=full,
-            )
-            seen_max = newest(seen_max, seen)
-            del page  # one page in memory at a time: drop it before the next is read
+        seen = write_pages(
+            run=run,
+            client=client,
+            writer=writer,
+            mapping=VALUE_MAPPING,
+            document=document,
+            path="objectValues",
+            variables=variables,
+            excluded_owners=excluded,
+            track=full,
+        )
+        seen_max = newest(seen_max, seen)
 
     if full:
         retired = MirrorWriter(ObjectValue, connection_id=connection.pk, fields=())

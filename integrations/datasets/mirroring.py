@@ -1,13 +1,16 @@
-"""What every mirror dataset does with a page of Xledger records: map, filter, write, count.
+"""What every mirror dataset does with Xledger records: read the pages, map, filter, write,
+count, apply deletions, move the watermark.
 
 A dataset module holds its field mapping as one table (`FIELDS`: mirror field → (Xledger path,
-converter)) and its reading strategy; everything else is here.
+converter)) and what is special about reading it; everything else is here. A dataset that is
+one Xledger list is a single call of `mirror_list`; the others build on `write_pages`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from datetime import datetime as DateTime
 from decimal import Decimal, InvalidOperation
 
 import orjson
@@ -191,6 +194,98 @@ def _code(node) -> str:
 def newest(*values):
     values = [v for v in values if v is not None]
     return max(values) if values else None
+
+
+# --- Every page of a list ---------------------------------------------------------------------
+
+
+def write_pages(
+    *,
+    run,
+    client,
+    writer: MirrorWriter,
+    mapping: RecordMap,
+    document: str,
+    path: str,
+    variables: dict | None = None,
+    track: bool = False,
+    excluded_owners: frozenset[int] = frozenset(),
+    extra: Callable[[dict], dict] | None = None,
+    nodes: Callable | None = None,
+) -> DateTime | None:
+    """Read every page of one Xledger list and write it (`write_page`), one page in memory at a
+    time. `nodes(page)` picks the nodes to write (default: all of them) and is where a dataset
+    reads what else a page's answer holds. Returns the newest modified_at written, or None."""
+    seen_max = None
+    for page in client.paginate(
+        first=page_size(), document=document, path=path, variables=variables
+    ):
+        seen = write_page(
+            run=run,
+            client=client,
+            writer=writer,
+            mapping=mapping,
+            nodes=nodes(page) if nodes else page.nodes,
+            excluded_owners=excluded_owners,
+            track=track,
+            extra=extra,
+        )
+        seen_max = newest(seen_max, seen)
+        del page  # one page in memory at a time: drop it before the next is read
+    return seen_max
+
+
+def mirror_list(
+    *,
+    run,
+    client,
+    mapping: RecordMap,
+    document: str,
+    path: str,
+    variables: dict | None = None,
+    full: bool = True,
+    since_document: str | None = None,
+    extra: Callable[[dict], dict] | None = None,
+) -> None:
+    """One run of a dataset that is one Xledger list.
+
+    With a `since_document` (the same list filtered by `modifiedSince`) and a watermark, only
+    what changed since the watermark is read; otherwise, or when `full`, the whole list is, and
+    what it did not see is tombstoned (`apply_deletions`). Records of client entities out of
+    scope are left out when the records have an owner, and the run's watermark moves to the
+    newest modifiedAt written when the records have one (currencies and fixed assets do not).
+    """
+    writer = MirrorWriter(mapping.model, connection_id=run.connection_id, fields=mapping.fields)
+    excluded = frozenset()
+    if "owner_db_id" in mapping.fields:
+        excluded = excluded_owner_ids(run.connection)
+    if since_document is not None and not full:
+        watermark = run.schedule.watermark if run.schedule else None
+        full = watermark is None
+    else:
+        full = True
+    if full:
+        live_before = writer.live_count()
+    else:
+        document = since_document
+        variables = {**(variables or {}), "modifiedSince": timestamps.modified_since(watermark)}
+    seen_max = write_pages(
+        run=run,
+        client=client,
+        writer=writer,
+        mapping=mapping,
+        document=document,
+        path=path,
+        variables=variables,
+        track=full,
+        excluded_owners=excluded,
+        extra=extra,
+    )
+    if full:
+        apply_deletions(run=run, writers=[writer], live_before=live_before)
+    if "modified_at" in mapping.fields:
+        run.watermark = seen_max
+        run.save(update_fields=["watermark"])
 
 
 # --- The end of a full sync ------------------------------------------------------------------

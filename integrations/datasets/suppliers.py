@@ -16,6 +16,7 @@ from integrations.datasets.mirroring import (
     page_size,
     text,
     write_page,
+    write_pages,
 )
 from integrations.mirror_writer import MirrorWriter
 from integrations.models import Supplier
@@ -46,25 +47,27 @@ def sync(*, run, client, full):
 
 def _full(run, client, writer, excluded):
     live_before = writer.live_count()
-    watermark, tail = None, None
-    for index, page in enumerate(
-        client.paginate(first=page_size(), document=queries.SUPPLIERS_FULL, path="suppliers")
-    ):
-        if index == 0:
-            tail = _last_cursor(page.data.get("deltaTail"))
-        seen = write_page(
-            run=run,
-            client=client,
-            writer=writer,
-            mapping=MAPPING,
-            nodes=page.nodes,
-            excluded_owners=excluded,
-            track=True,
-        )
-        watermark = newest(watermark, seen)
-        del page  # one page in memory at a time: drop it before the next is read
+    tails = []
+
+    def noting_the_delta_tail(page):
+        tails.append(_last_cursor(page.data.get("deltaTail")))
+        return page.nodes
+
+    watermark = write_pages(
+        run=run,
+        client=client,
+        writer=writer,
+        mapping=MAPPING,
+        document=queries.SUPPLIERS_FULL,
+        path="suppliers",
+        excluded_owners=excluded,
+        track=True,
+        nodes=noting_the_delta_tail,
+    )
     apply_deletions(run=run, writers=[writer], live_before=live_before)
     run.watermark = watermark
+    # The newest delta as the first page saw it: the next incremental run reads from there.
+    tail = tails[0] if tails else None
     run.delta_cursor = tail or (run.schedule.delta_cursor if run.schedule else "")
     run.save(update_fields=["watermark", "delta_cursor"])
 

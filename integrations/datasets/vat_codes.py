@@ -6,17 +6,13 @@ Requests: one for the object kinds and tax table setups together, then the value
 
 from integrations.datasets.mirroring import (
     RecordMap,
-    apply_deletions,
     datetime,
     decimal,
-    excluded_owner_ids,
     integer,
-    newest,
+    mirror_list,
     page_size,
     text,
-    write_page,
 )
-from integrations.mirror_writer import MirrorWriter
 from integrations.models import VatCode
 from integrations.xledger import queries
 from integrations.xledger.errors import QueryError
@@ -36,7 +32,6 @@ MAPPING = RecordMap(VatCode, FIELDS)
 
 
 def sync(*, run, client, full):
-    connection = run.connection
     data = client.execute(queries.KINDS_AND_TAX_SETUPS, {"first": queries.MAX_PAGE_SIZE})
     kinds = [edge["node"] for edge in data["objectKinds"]["edges"]]
     tax_kind = next((k for k in kinds if k.get("code") in TAX_RULE_KIND_CODES), None)
@@ -68,10 +63,6 @@ def sync(*, run, client, full):
             del page  # one page in memory at a time: drop it before the next is read
     run.record_page(requests=client.request_count)
 
-    writer = MirrorWriter(VatCode, connection_id=connection.pk, fields=MAPPING.fields)
-    live_before = writer.live_count()
-    excluded = excluded_owner_ids(connection)
-
     def rate(node):
         setup = setups.get(node.get("dbId")) or {}
         return {
@@ -79,28 +70,15 @@ def sync(*, run, client, full):
             "account_db_id": integer(setup.get("accountDbId")),
         }
 
-    seen_max = None
-    for page in client.paginate(
-        first=page_size(),
+    mirror_list(
+        run=run,
+        client=client,
+        mapping=MAPPING,
         document=queries.OBJECT_VALUES,
         path="objectValues",
         variables={"objectKindDbId": tax_kind["dbId"]},
-    ):
-        seen = write_page(
-            run=run,
-            client=client,
-            writer=writer,
-            mapping=MAPPING,
-            nodes=page.nodes,
-            excluded_owners=excluded,
-            track=True,
-            extra=rate,
-        )
-        seen_max = newest(seen_max, seen)
-        del page  # one page in memory at a time: drop it before the next is read
-    apply_deletions(run=run, writers=[writer], live_before=live_before)
-    run.watermark = seen_max
-    run.save(update_fields=["watermark"])
+        extra=rate,
+    )
 
 
 def _add_setups(setups: dict, edges) -> None:
