@@ -5,41 +5,12 @@ documented status codes and bodies."""
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
-from schemathesis.generation.modes import GenerationMode
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from integrations.models import ApiKey
+from tests.integrations.api.contract import CHECKS, is_positive
 from tests.integrations.invoices.test_intake_api import body, make_intake_connection
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
-
-
-@pytest.fixture
-def api_schema(db):
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield schemathesis.openapi.from_wsgi("/api/openapi.json", WSGIHandler())
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -64,7 +35,7 @@ schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex="/inv
 )
 def test_it_keeps_its_openapi_promises_for_invoices(case, over_valid, external_id, intake):
     connection, key = intake
-    positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
+    positive = is_positive(case)
     if positive and "customer_id" in (case.path_parameters or {}):
         case.path_parameters["customer_id"] = connection.customer_id
     if positive and over_valid:
