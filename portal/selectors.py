@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from integrations.datasets import Dataset
+from integrations.issues import issue_customer_text
 from integrations.models import Account, ClientEntity, Connection, Issue, Run
-from integrations.xledger.verify import DATASET_CHECKS, TOKEN_PAGE
+from integrations.xledger import checklist as xledger_checklist
 from portal.models import Contact, Customer
 
 TODO, NEEDS_FIXING, DONE = "todo", "needs_fixing", "done"
@@ -206,66 +207,19 @@ def change_request_comment(customer: Customer) -> str:
 
 # --- The token checklist, in the customer's language ---------------------------------------------
 
-CHECK_LABELS = {
-    "token": _("The API token is accepted"),
-    "owner": _("The token belongs to the Owner ID you entered"),
-    "token_entity": _("The token was created in the owner entity"),
-    "suppliers": _("Read suppliers"),
-    "currencies": _("Read currencies"),
-    "dimensions": _("Read financial dimensions"),
-    "vat_codes": _("Read VAT codes"),
-    "accounts": _("Read the chart of accounts"),
-    "fixed_assets": _("Read fixed assets"),
-    "invoices": _("Send invoices (write GL import items)"),
-}
-
 
 def checklist(verification: dict | None) -> list[dict]:
     """The stored verify() checklist with labels and fixes in the active language.
 
-    Scope fixes are rebuilt from verify's own table of scopes; checks this module does not know
-    keep verify's English text, so nothing is ever hidden.
-    """
-    scopes = {c.key: c for c in DATASET_CHECKS}
-    owner = (verification or {}).get("owner") or {}
+    The stored result keeps stable keys and parameters; the words come from
+    integrations/xledger/checklist.py at display time. Checks stored before they carried
+    parameters keep their stored (English) fix, so nothing is ever hidden."""
     rows = []
     for check in (verification or {}).get("checks", []):
-        key = check.get("key")
-        label = CHECK_LABELS.get(key, check.get("label", key))
-        fix = ""
-        if not check.get("ok"):
-            if key in scopes and "SEMINE support" not in (check.get("fix") or ""):
-                spec = scopes[key]
-                access = gettext("read and write") if spec.write else gettext("read")
-                fix = gettext(
-                    "In Xledger, open %(page)s, edit the token and tick %(access)s access for "
-                    "%(scopes)s."
-                ) % {"page": TOKEN_PAGE, "access": access, "scopes": spec.scope}
-            elif key == "token":
-                fix = gettext(
-                    "Xledger did not accept the token. Check that it was copied whole, that it was "
-                    "made in the right environment (production or demo) and that it has not been "
-                    "deleted in %(page)s. If in doubt, create a new one."
-                ) % {"page": TOKEN_PAGE}
-            elif key == "owner" and owner.get("dbId"):
-                fix = gettext(
-                    "This token belongs to Owner ID %(found)s (%(name)s). Check the Owner ID in "
-                    "Xledger under Administration → Entity, or create the token in the right "
-                    "owner entity."
-                ) % {
-                    "found": owner.get("dbId"),
-                    "name": " ".join(
-                        str(v) for v in (owner.get("code"), owner.get("description")) if v
-                    ),
-                }
-            elif key == "token_entity":
-                fix = gettext(
-                    "The token was created in a client entity and only reaches that entity. Log "
-                    "in to the owner entity and create the token there (%(page)s)."
-                ) % {"page": TOKEN_PAGE}
-            else:
-                fix = check.get("fix") or ""
-        rows.append({"key": key, "label": label, "ok": bool(check.get("ok")), "fix": fix})
+        label, fix = xledger_checklist.describe(check)
+        rows.append(
+            {"key": check.get("key"), "label": label, "ok": bool(check.get("ok")), "fix": fix}
+        )
     return rows
 
 
@@ -303,6 +257,20 @@ def last_success_by_dataset(connection: Connection) -> list[dict]:
         )
         rows.append({"dataset": dataset, "label": dataset.label, "run": run})
     return rows
+
+
+def customer_issues(connection: Connection) -> list[dict]:
+    """The open issues as the customer reads them: kind, dataset and meaning in their language
+    (the stored title and detail are English, for staff)."""
+    return [
+        {
+            "issue": issue,
+            "kind": issue.get_kind_display(),
+            "dataset": issue.get_dataset_display() if issue.dataset else "",
+            "text": issue_customer_text(issue),
+        }
+        for issue in open_issues(connection)
+    ]
 
 
 def open_issues(connection: Connection):

@@ -45,9 +45,11 @@ class OnboardingError(Exception):
 # --- Invitations ---------------------------------------------------------------------------------
 
 
-def invitation_create(*, customer: Customer, email: str, by) -> Invitation:
-    """Invite `email` to `customer` and send the link."""
-    invitation = Invitation(customer=customer, email=email.strip(), created_by=by)
+def invitation_create(*, customer: Customer, email: str, by, language: str = "") -> Invitation:
+    """Invite `email` to `customer` and send the link, in `language` (blank: every language)."""
+    invitation = Invitation(
+        customer=customer, email=email.strip(), created_by=by, language=language or ""
+    )
     raw = invitation.issue_token()
     invitation.sent_at = timezone.now()
     invitation.save()
@@ -93,8 +95,10 @@ def invitation_revoke(*, invitation: Invitation, by) -> Invitation:
     return invitation
 
 
-def invitation_accept(*, invitation: Invitation, password: str):
-    """Create the user (username = e-mail address), bind them to the customer, burn the link."""
+def invitation_accept(*, invitation: Invitation, password: str, language: str = ""):
+    """Create the user (username = e-mail address), bind them to the customer, burn the link.
+
+    `language` is the one the invitation page was read in; e-mails to the user use it."""
     User = get_user_model()
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -104,7 +108,9 @@ def invitation_accept(*, invitation: Invitation, password: str):
         if User.objects.filter(username__iexact=username).exists():
             raise OnboardingError("An account with this e-mail address exists already.")
         user = User.objects.create_user(username=username, email=locked.email, password=password)
-        Membership.objects.create(user=user, customer=locked.customer)
+        membership = Membership(user=user, customer=locked.customer)
+        membership.remember_language(language or locked.language)
+        membership.save()
         locked.accepted_at = timezone.now()
         locked.accepted_user = user
         locked.save(update_fields=["accepted_at", "accepted_user"])
@@ -315,7 +321,7 @@ def connection_check(*, connection: Connection, by) -> TokenCheck:
     except AuthenticationError:
         # The stored token has a shape Xledger's client refuses (should not happen after the
         # form's check); report it like a rejected token.
-        result = Verification(ok=False, checks=[Check("token", "The API token is accepted", False)])
+        result = Verification(ok=False, checks=[Check.make("token", False, problem="rejected")])
     except TransientError as exc:
         logger.info("Token check for customer %s: Xledger unreachable (%s)", customer.pk, exc.kind)
         return TokenCheck("unreachable")

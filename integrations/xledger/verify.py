@@ -14,20 +14,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from integrations.xledger import queries
+from integrations.xledger import checklist, queries
+from integrations.xledger.checklist import TOKEN_PAGE
 from integrations.xledger.client import XledgerClient
 from integrations.xledger.errors import AuthenticationError, QueryError, XledgerError
 
-TOKEN_PAGE = "Administration → Access Control → GraphQL → API tokens"
+__all__ = ["DATASET_CHECKS", "TOKEN_PAGE", "Check", "Verification", "verify"]
 
 
 @dataclass(frozen=True)
 class DatasetCheck:
     """What a dataset needs from the token. `scope` is the data type's name as the customer's
-    administrator sees it in the token's scope list [ours: names not confirmed]."""
+    administrator sees it in the token's scope list [ours: names not confirmed]. The check's
+    words (label, fix) are in checklist.py, in English and Norwegian."""
 
     key: str
-    label: str
     probes: tuple[str, ...]  # aliases in queries.VERIFY_READ_PROBES, or "write"
     scope: str
     required: bool = True
@@ -36,43 +37,38 @@ class DatasetCheck:
 
 # Which datasets a connection needs. Fixed assets only if the customer has them.
 DATASET_CHECKS = (
+    DatasetCheck("suppliers", ("suppliers", "supplierDeltas"), "Suppliers (and Supplier deltas)"),
+    DatasetCheck("currencies", ("currencies",), "Currencies"),
+    DatasetCheck("dimensions", ("objectKinds", "objectValues"), "Object kinds and Object values"),
     DatasetCheck(
-        "suppliers",
-        "Read suppliers",
-        ("suppliers", "supplierDeltas"),
-        "Suppliers (and Supplier deltas)",
+        "vat_codes", ("objectValues", "taxTableSetups"), "Object values and Tax table setups"
     ),
-    DatasetCheck("currencies", "Read currencies", ("currencies",), "Currencies"),
-    DatasetCheck(
-        "dimensions",
-        "Read financial dimensions",
-        ("objectKinds", "objectValues"),
-        "Object kinds and Object values",
-    ),
-    DatasetCheck(
-        "vat_codes",
-        "Read VAT codes",
-        ("objectValues", "taxTableSetups"),
-        "Object values and Tax table setups",
-    ),
-    DatasetCheck("accounts", "Read the chart of accounts", ("accounts",), "Accounts"),
-    DatasetCheck("fixed_assets", "Read fixed assets", ("assets",), "Assets", required=False),
-    DatasetCheck(
-        "invoices",
-        "Send invoices (write GL import items)",
-        ("write", "glImportItems"),
-        "GL import items",
-        write=True,
-    ),
+    DatasetCheck("accounts", ("accounts",), "Accounts"),
+    DatasetCheck("fixed_assets", ("assets",), "Assets", required=False),
+    DatasetCheck("invoices", ("write", "glImportItems"), "GL import items", write=True),
 )
 
 
 @dataclass
 class Check:
+    """One line of the checklist. `key` and `params` are what counts: pages render the label and
+    fix from them in the reader's language (checklist.describe); `label` and `fix` hold the same
+    in English for staff screens, logs and results stored before `params` existed."""
+
     key: str
     label: str
     ok: bool
     fix: str = ""
+    params: dict | None = None
+
+    @classmethod
+    def make(cls, key: str, ok: bool, **params) -> Check:
+        label, fix = checklist.english(key, ok, params)
+        return cls(key, label, ok, fix, params)
+
+    def describe(self) -> tuple[str, str]:
+        """(label, fix) in the active language."""
+        return checklist.describe(asdict(self))
 
 
 @dataclass
@@ -121,18 +117,16 @@ def _describe(entity: dict) -> str:
     return " ".join(str(v) for v in (entity.get("code"), entity.get("description")) if v)
 
 
-def _scope_fix(checks: list[DatasetCheck], errors: dict[str, XledgerError]) -> str:
-    scopes = " and ".join(c.scope for c in checks)
-    kinds = ["read"] if any(probe != "write" for probe in errors) else []
-    kinds += ["write"] if "write" in errors else []
-    access = " and ".join(kinds)
+def _scope_params(scopes: str, errors: dict[str, XledgerError]) -> dict:
+    """What a failed scope check stores: which scopes, which access, or that the query itself
+    was refused (ours to fix, not the customer's administrator's)."""
+    read = any(probe != "write" for probe in errors)
+    write = "write" in errors
+    access = "read_write" if read and write else ("write" if write else "read")
     denied = [e for e in errors.values() if e.kind != "permission"]
-    if denied:  # not a scope problem: the query itself was refused. That is ours to fix.
-        return (
-            f"Xledger refused SEMINE's check for {scopes} ({denied[0].message}). "
-            "This is not something your administrator can fix: please tell SEMINE support."
-        )
-    return f"In Xledger, open {TOKEN_PAGE}, edit the token and tick {access} access for {scopes}."
+    if denied:
+        return {"problem": "refused", "scopes": scopes, "message": denied[0].message}
+    return {"problem": "scope", "scopes": scopes, "access": access}
 
 
 def _read_probe(client: XledgerClient) -> tuple[dict, dict[str, XledgerError]]:
@@ -184,70 +178,57 @@ def verify(
         data, errors = _read_probe(client)
         write_error = _write_probe(client)
     except AuthenticationError as exc:
-        result.checks.append(
-            Check(
-                "token",
-                "The API token is accepted",
-                False,
-                f"Xledger did not accept the token ({exc.message}). Check that it was copied "
-                f"whole, that it was made in the right environment (production or demo), and "
-                f"that it has not been deleted in {TOKEN_PAGE}; if in doubt, create a new one.",
-            )
-        )
+        result.checks.append(Check.make("token", False, problem="rejected", message=exc.message))
         result.requests = client.request_count - start
         return result
-    result.checks.append(Check("token", "The API token is accepted", True))
+    result.checks.append(Check.make("token", True))
 
     # Who the token belongs to.
     me = next(iter(_nodes(data.get("me"))), None)
     owner_ref = (me or {}).get("owner") or {}
     owner_db_id = owner_ref.get("dbId") or (me or {}).get("dbId")
+    entered = int(owner_entity_id)
     if me is None:
-        fix = (
-            _scope_fix([DatasetCheck("entities", "", (), "Entities")], {"me": errors["me"]})
+        params = (
+            _scope_params("Entities", {"me": errors["me"]})
             if "me" in errors
-            else "Xledger did not say which entity the token belongs to; tell SEMINE support."
+            else {"problem": "unknown"}
         )
-        result.checks.append(
-            Check("owner", f"The token belongs to Owner ID {owner_entity_id}", False, fix)
-        )
+        result.checks.append(Check.make("owner", False, entered=entered, **params))
     else:
         result.owner = {
             "dbId": owner_db_id,
             "code": owner_ref.get("code") if owner_ref else me.get("code"),
             "description": owner_ref.get("description") if owner_ref else me.get("description"),
         }
-        result.owner_matches = owner_db_id == int(owner_entity_id)
-        result.checks.append(
-            Check(
-                "owner",
-                f"The token belongs to Owner ID {owner_entity_id}",
-                result.owner_matches,
-                ""
-                if result.owner_matches
-                else (
-                    f"This token belongs to Owner ID {owner_db_id} "
-                    f"({_describe(result.owner)}), not {owner_entity_id}. Check the Owner ID in "
-                    "Xledger under Administration → Entity, or create the token in the owner "
-                    f"entity {owner_entity_id}."
-                ),
+        result.owner_matches = owner_db_id == entered
+        if result.owner_matches:
+            result.checks.append(Check.make("owner", True, entered=entered))
+        else:
+            result.checks.append(
+                Check.make(
+                    "owner",
+                    False,
+                    entered=entered,
+                    problem="mismatch",
+                    found=owner_db_id,
+                    found_name=_describe(result.owner),
+                )
             )
-        )
         on_owner = me.get("dbId") == owner_db_id
-        result.checks.append(
-            Check(
-                "token_entity",
-                "The token was created in the owner entity",
-                on_owner,
-                ""
-                if on_owner
-                else (
-                    f"The token was created in entity {me.get('dbId')} ({me.get('code')}), "
-                    f"which only reaches that entity. Log in to the owner entity {owner_db_id} "
-                    f"and create the token there ({TOKEN_PAGE})."
-                ),
+        if on_owner:
+            result.checks.append(Check.make("token_entity", True))
+        else:
+            result.checks.append(
+                Check.make(
+                    "token_entity",
+                    False,
+                    problem="client_entity",
+                    entity=me.get("dbId"),
+                    entity_code=me.get("code") or "",
+                    owner=owner_db_id,
+                )
             )
-        )
         result.entities = [_entity_row(me, owner_db_id)] + [
             _entity_row(node, owner_db_id)
             for node in _nodes(data.get("clients"))
@@ -267,14 +248,8 @@ def verify(
             for probe in dataset.probes
             if (probe == "write" and write_error) or probe in errors
         }
-        result.checks.append(
-            Check(
-                dataset.key,
-                dataset.label,
-                not failed,
-                _scope_fix([dataset], failed) if failed else "",
-            )
-        )
+        params = _scope_params(dataset.scope, failed) if failed else {}
+        result.checks.append(Check.make(dataset.key, not failed, **params))
 
     result.ok = all(check.ok for check in result.checks)
     result.requests = client.request_count - start

@@ -223,4 +223,7 @@ def test_it_round_trips_through_json():
         "label": "The API token is accepted",
         "ok": True,
         "fix": "",
+        "params": {},
     }
+    accounts = next(c for c in as_json["checks"] if c["key"] == "accounts")
+    assert accounts["params"] == {"problem": "scope", "scopes": "Accounts", "access": "read"}
