@@ -11,13 +11,48 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Issue
 
 # Issues the customer can fix (their token), so their contacts are told as well as SEMINE.
 CUSTOMER_ACTIONABLE = {Issue.Kind.AUTH_FAILED, Issue.Kind.PERMISSION_MISSING}
 CONTACT_ROLES = ("project", "finance")
+
+# What the customer reads about an issue, in their language. The stored `title` and `detail`
+# are English and written for SEMINE's staff (they may quote Xledger's own error messages).
+CUSTOMER_TEXTS = {
+    Issue.Kind.AUTH_FAILED: _(
+        "Xledger no longer accepts the API token, so SEMINE cannot fetch your data. Create a new "
+        "token in Xledger and enter it in the portal."
+    ),
+    Issue.Kind.PERMISSION_MISSING: _(
+        "The API token lacks a permission SEMINE needs. Check the token in the portal to see "
+        "exactly what to tick in Xledger."
+    ),
+    Issue.Kind.DATASET_FAILING: _(
+        "Synchronising this data has failed several times in a row. SEMINE is looking into it."
+    ),
+    Issue.Kind.MASS_DELETION: _(
+        "A synchronisation of this data would delete many records at once, so nothing was "
+        "deleted. SEMINE will check with you before anything is removed."
+    ),
+    Issue.Kind.INVOICES_FAILING: _(
+        "Sending approved invoices to Xledger keeps failing. SEMINE is looking into it."
+    ),
+    Issue.Kind.CREDITS_EXHAUSTED: _(
+        "Your Xledger request credits are used up for now. Synchronisation waits until Xledger "
+        "accepts requests again."
+    ),
+}
+
+
+def issue_customer_text(issue: Issue) -> str:
+    """What the issue means for the customer, in the active language. Pages show it after the
+    kind and dataset (both translated choices) instead of the stored English title."""
+    return str(CUSTOMER_TEXTS.get(issue.kind) or issue.get_kind_display())
 
 
 def issue_open(*, connection, kind, title, detail="", dataset="", data=None) -> Issue:
@@ -71,25 +106,52 @@ def issue_notify(issue: Issue) -> bool:
         return False
     issue.refresh_from_db()
     customer = issue.connection.customer
-    recipients = []
-    if issue.kind in CUSTOMER_ACTIONABLE:
-        recipients += list(
-            customer.contacts.filter(role__in=CONTACT_ROLES).values_list("email", flat=True)
-        )
+    by_language: dict[str, set[str]] = {}
+    if issue.kind in CUSTOMER_ACTIONABLE:  # the customer's contacts, each in their language
+        for email in customer.contacts.filter(role__in=CONTACT_ROLES).values_list(
+            "email", flat=True
+        ):
+            if email:
+                by_language.setdefault(customer.language_for(email), set()).add(email)
     if customer.project_manager_id and customer.project_manager.email:
-        recipients.append(customer.project_manager.email)
-    recipients = sorted({r for r in recipients if r})
-    if not recipients:
+        by_language.setdefault("en", set()).add(customer.project_manager.email)
+    if not by_language:
         return False
-    base_url = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/")
-    body = (
-        f"Hello,\n\nThe Xledger integration for {customer.legal_name} needs attention:\n\n"
-        f"{issue.title}\n\n{issue.detail}\n\n"
-        "Until this is fixed, SEMINE does not ask Xledger for this customer's data.\n"
-        f"Details: {base_url}/\n\n— Semine Connect\n"
-    )
-    send_mail(f"[Semine Connect] {customer.legal_name}: {issue.title}", body, None, recipients)
+    for language, recipients in sorted(by_language.items()):
+        with translation.override(language):
+            subject, body = _notice(issue, customer)
+        send_mail(subject, body, None, sorted(recipients))
     return True
+
+
+def _notice(issue: Issue, customer) -> tuple[str, str]:
+    """The issue e-mail in the active language. The stored title and detail are English (they
+    may quote Xledger) and follow as the technical detail."""
+    base_url = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/")
+    kind = str(issue.get_kind_display())
+    if issue.dataset:
+        kind = f"{kind} ({issue.get_dataset_display()})"
+    lines = [
+        gettext("Hello,"),
+        "",
+        gettext("The Xledger integration for %(customer)s needs attention:")
+        % {"customer": customer.legal_name},
+        "",
+        f"{kind}: {issue_customer_text(issue)}",
+        "",
+        gettext("Technical detail: %(title)s") % {"title": issue.title},
+    ]
+    if issue.detail:
+        lines.append(issue.detail)
+    lines += [
+        "",
+        gettext("Until this is fixed, SEMINE does not ask Xledger for this customer's data."),
+        gettext("Details: %(url)s") % {"url": f"{base_url}/"},
+        "",
+        "— Semine Connect",
+    ]
+    subject = f"[Semine Connect] {customer.legal_name}: {kind}"
+    return subject, "\n".join(lines) + "\n"
 
 
 # --- Mass deletions ------------------------------------------------------------------------------

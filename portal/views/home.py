@@ -27,7 +27,7 @@ def home(request):
         context["change_request"] = selectors.change_request_comment(customer)
     if live and connection is not None:
         context["health"] = selectors.last_success_by_dataset(connection)
-        context["issues"] = list(selectors.open_issues(connection))
+        context["issues"] = selectors.customer_issues(connection)
     return render(request, "portal/home.html", context)
 
 

@@ -37,7 +37,9 @@ def test_it_shows_the_health_once_live(customer_client, customer):
     body = customer_client.get("/").content.decode()
     assert "Your integration is live" in body
     assert "Supplier register" in body and "Not yet" in body
-    assert "Currencies have failed 3 times" in body
+    assert "Dataset failing" in body and "(Currencies)" in body
+    assert "Synchronising this data has failed several times in a row" in body
+    assert "Currencies have failed 3 times" not in body  # the stored title is for staff
     assert "Old problem" not in body
     assert "Your tasks" not in body
 
