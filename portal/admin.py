@@ -67,7 +67,10 @@ class _InvitationFormSet(BaseInlineFormSet):
 
     def save_new(self, form, commit=True):
         return onboarding.invitation_create(
-            customer=self.instance, email=form.cleaned_data["email"], by=self.request.user
+            customer=self.instance,
+            email=form.cleaned_data["email"],
+            by=self.request.user,
+            language=form.cleaned_data.get("language", ""),
         )
 
 
@@ -75,7 +78,15 @@ class InvitationInline(admin.TabularInline):
     model = Invitation
     formset = _InvitationFormSet
     extra = 0
-    fields = ["email", "state_display", "created_at", "sent_at", "expires_at", "accepted_at"]
+    fields = [
+        "email",
+        "language",
+        "state_display",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "accepted_at",
+    ]
     readonly_fields = ["state_display", "created_at", "sent_at", "expires_at", "accepted_at"]
     can_delete = False
     verbose_name = "invitation (add an e-mail address and save to send it)"
@@ -118,8 +129,18 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     search_fields = ["email", "customer__legal_name"]
     readonly_fields = [
-        "customer", "email", "state_display", "created_by", "created_at", "sent_at",
-        "expires_at", "accepted_at", "accepted_user", "revoked_at", "revoked_by",
+        "customer",
+        "email",
+        "language",
+        "state_display",
+        "created_by",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_user",
+        "revoked_at",
+        "revoked_by",
     ]
     fields = readonly_fields
     actions = ["resend", "revoke"]
@@ -134,8 +155,9 @@ class InvitationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Re-send (new link; the old link stops working)",
-                  permissions=["change"])
+    @admin.action(
+        description="Re-send (new link; the old link stops working)", permissions=["change"]
+    )
     def resend(self, request, queryset):
         sent = 0
         for invitation in queryset.select_related("customer"):

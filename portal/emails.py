@@ -2,8 +2,8 @@
 
 Plain text, rendered from templates/emails/. None of them ever carries an API token: the
 templates are given the customer and the people involved, never the connection's secret.
-Invitations go out in English and Norwegian (we do not know the invitee's language yet); the
-project manager's e-mails are in English.
+An invitation goes out in the language the project manager chose for it, or in English and
+Norwegian when none was chosen; the project manager's e-mails are in English.
 """
 
 from django.conf import settings
@@ -52,6 +52,10 @@ def send_invitation(invitation, raw_token: str) -> int:
         "link": absolute(reverse("invitation_accept", args=[raw_token])),
         "expires_at": invitation.expires_at,
     }
+    if invitation.language:
+        with translation.override(invitation.language):
+            subject, body = _render("invitation", context)
+        return send_mail(subject, body, None, [invitation.email])
     parts, subjects = [], []
     for language in ("en", "nb"):
         with translation.override(language):

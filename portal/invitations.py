@@ -38,6 +38,13 @@ class Invitation(models.Model):
         "portal.Customer", on_delete=models.CASCADE, related_name="invitations"
     )
     email = models.EmailField(_("e-mail"))
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of the invitation e-mail; blank sends it in every language."),
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

@@ -82,6 +82,17 @@ class Customer(models.Model):
     def __str__(self):
         return self.legal_name
 
+    def language_for(self, email: str) -> str:
+        """The language to write to `email` in: that user's own (the one they last used the
+        portal in), else the language of the customer's first user, else the site's default."""
+        memberships = self.memberships.select_related("user").order_by("created_at", "pk")
+        first = None
+        for membership in memberships:
+            if email and membership.user.email.lower() == email.lower():
+                return membership.language
+            first = first or membership
+        return first.language if first else settings.LANGUAGE_CODE
+
 
 class Contact(models.Model):
     class Role(models.TextChoices):
@@ -115,10 +126,25 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
     )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language e-mails to this user are written in: the last one they used."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
         return f"{self.user} → {self.customer}"
+
+    def remember_language(self, language: str) -> None:
+        """Keep the language the user reads the portal in, for the e-mails we send them."""
+        language = (language or "").split("-")[0]
+        if language != self.language and language in dict(settings.LANGUAGES):
+            self.language = language
+            if self.pk:
+                Membership.objects.filter(pk=self.pk).update(language=language)
 
 
 class AuditEntry(models.Model):

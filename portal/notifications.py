@@ -2,12 +2,16 @@
 
 Each function is called after the change is committed (`transaction.on_commit`), so nobody is told
 about something that was rolled back. Messages are plain text and never carry a token.
+Customers are written to in their own language (the one each user last read the portal in;
+contacts without an account get the language of the customer's first user), project managers
+in English.
 """
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from portal.roles import PROJECT_MANAGERS
 
@@ -30,6 +34,14 @@ def customer_recipients(customer) -> list[str]:
     return result
 
 
+def by_language(customer, addresses: list[str]) -> dict[str, list[str]]:
+    """The customer's addresses grouped by the language to write to each in."""
+    groups: dict[str, list[str]] = {}
+    for address in addresses:
+        groups.setdefault(customer.language_for(address), []).append(address)
+    return groups
+
+
 def project_manager_recipients(customer) -> list[str]:
     """The customer's project manager; every project manager when none is assigned yet."""
     pm = customer.project_manager
@@ -45,25 +57,31 @@ def project_manager_recipients(customer) -> list[str]:
     )
 
 
-def _send(template, context, recipients):
+def _send(template, context, recipients, *, language="en"):
     if not recipients:
         return 0
     context = {"base_url": settings.PORTAL_BASE_URL.rstrip("/"), **context}
-    subject = render_to_string(f"notifications/{template}_subject.txt", context).strip()
-    body = render_to_string(f"notifications/{template}_body.txt", context)
-    return send_mail(subject, body, None, recipients)
+    with translation.override(language):
+        subject = render_to_string(f"notifications/{template}_subject.txt", context).strip()
+        body = render_to_string(f"notifications/{template}_body.txt", context)
+    return send_mail(" ".join(subject.split()), body, None, recipients)
+
+
+def _send_to_customer(template, customer, context) -> int:
+    """One message per language the customer's people read."""
+    groups = by_language(customer, customer_recipients(customer))
+    return sum(
+        _send(template, {"customer": customer, **context}, addresses, language=language)
+        for language, addresses in groups.items()
+    )
 
 
 def notify_golive_approved(customer, *, by=None) -> int:
-    return _send("golive_approved", {"customer": customer, "by": by}, customer_recipients(customer))
+    return _send_to_customer("golive_approved", customer, {"by": by})
 
 
 def notify_changes_requested(customer, *, comment, by=None) -> int:
-    return _send(
-        "changes_requested",
-        {"customer": customer, "comment": comment, "by": by},
-        customer_recipients(customer),
-    )
+    return _send_to_customer("changes_requested", customer, {"comment": comment, "by": by})
 
 
 def notify_interval_changed(schedule, *, before, after, reason, by=None) -> int:

@@ -9,6 +9,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import translation
 
 from portal import selectors
 
@@ -23,6 +24,8 @@ def customer_required(view):
                 return redirect("admin:index")
             raise Http404("No customer for this user.")
         request.customer = customer
+        # E-mails to this user are written in the language they last read the portal in.
+        request.user.membership.remember_language(translation.get_language())
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,5 +1,6 @@
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -24,7 +25,9 @@ def accept(request, token):
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_accept(
-                invitation=invitation, password=form.cleaned_data["password1"]
+                invitation=invitation,
+                password=form.cleaned_data["password1"],
+                language=translation.get_language(),
             )
         except services.OnboardingError:
             error = "account_exists"

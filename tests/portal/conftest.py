@@ -117,3 +117,19 @@ def _verification(client):
 
     user_id = int(client.session["_auth_user_id"])
     return Connection.objects.get(customer__memberships__user_id=user_id).verification
+
+
+@pytest.fixture(scope="session")
+def compiled_catalog():
+    """`make` compiles the nb catalogue; compile here too when it is missing or stale."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    po = Path(settings.BASE_DIR) / "locale" / "nb" / "LC_MESSAGES" / "django.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        call_command("compilemessages", locale=["nb"], ignore_patterns=[".venv"], verbosity=0)
+        trans_real._translations = {}  # forget catalogues loaded before the compile

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import Client
 
 PO = Path(settings.BASE_DIR) / "locale" / "nb" / "LC_MESSAGES" / "django.po"
@@ -15,6 +14,8 @@ CUSTOMER_FACING = (
     "templates/portal/",
     "templates/registration/",
     "templates/emails/invitation",
+    "templates/notifications/golive_approved",
+    "templates/notifications/changes_requested",
     "portal/forms.py",
     "portal/selectors.py",
     "portal/orgnumbers.py",
@@ -22,18 +23,14 @@ CUSTOMER_FACING = (
     "portal/models.py",
     "portal/invitations.py",
     "integrations/datasets/__init__.py",
+    "integrations/xledger/checklist.py",
+    "integrations/issues.py",
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def compiled_catalog():
-    """`make` compiles the catalog; compile here too when it is missing or stale."""
-    mo = PO.with_suffix(".mo")
-    if not mo.exists() or mo.stat().st_mtime < PO.stat().st_mtime:
-        call_command("compilemessages", locale=["nb"], ignore_patterns=[".venv"], verbosity=0)
-        from django.utils.translation import trans_real
-
-        trans_real._translations = {}  # forget catalogs loaded before the compile
+@pytest.fixture(autouse=True)
+def _compiled(compiled_catalog):
+    """The catalogue compiled (tests/portal/conftest.py)."""
 
 
 def _entries():
