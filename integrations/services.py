@@ -374,7 +374,9 @@ def connection_reverify(*, connection, by=None):
             requests = client.request_count
     except AuthenticationError as exc:  # a token of the wrong shape: refused before sending
         verification = Verification(ok=False)
-        verification.checks.append(Check("token", "The API token is accepted", False, str(exc)))
+        verification.checks.append(
+            Check.make("token", False, problem="rejected", message=exc.message)
+        )
         requests = 0
     usage_add(connection_id=connection.pk, requests=requests)
 

@@ -93,3 +93,15 @@ def test_it_lists_open_issues(connection, sandbox):
     sandbox.revoke_token(sandbox.demo_tokens["full"])
     sync_now(connection, "suppliers")
     assert [i.kind for i in open_issues(connection)] == ["auth_failed"]
+
+
+def test_it_reverifies_a_malformed_token_without_calling_xledger(connection, sandbox):
+    before = sandbox.request_count
+    connection.set_token("not a token: has spaces")
+    connection.save()
+    verification = services.connection_reverify(connection=connection)
+    assert sandbox.request_count == before
+    assert not verification.ok
+    stored = Connection.objects.get(pk=connection.pk).verification["checks"]
+    assert stored[0]["key"] == "token" and stored[0]["params"]["problem"] == "rejected"
+    assert "not a token" not in str(stored)
