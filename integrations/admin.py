@@ -164,8 +164,17 @@ class InvoiceAdmin(admin.ModelAdmin):
             "Invoice",
             {
                 "fields": [
-                    "supplier_code", "invoice_number", "invoice_date", "due_date", "posted_date",
-                    "currency", "amount", "vat_amount", "text", "item_count", "attachment_size",
+                    "supplier_code",
+                    "invoice_number",
+                    "invoice_date",
+                    "due_date",
+                    "posted_date",
+                    "currency",
+                    "amount",
+                    "vat_amount",
+                    "text",
+                    "item_count",
+                    "attachment_size",
                 ]
             },
         ),  # fmt: skip
@@ -173,8 +182,15 @@ class InvoiceAdmin(admin.ModelAdmin):
             "Sending",
             {
                 "fields": [
-                    "status", "status_changed_at", "attempts", "lookups", "sent_at",
-                    "xledger_db_ids", "xledger_message", "last_error", "claimed_by",
+                    "status",
+                    "status_changed_at",
+                    "attempts",
+                    "lookups",
+                    "sent_at",
+                    "xledger_db_ids",
+                    "xledger_message",
+                    "last_error",
+                    "claimed_by",
                     "claimed_until",
                 ]
             },

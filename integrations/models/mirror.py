@@ -10,7 +10,9 @@ from django.db import models
 
 
 class MirrorRecord(models.Model):
-    connection = models.ForeignKey("integrations.Connection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "integrations.Connection", on_delete=models.CASCADE, related_name="+"
+    )
     db_id = models.BigIntegerField("Xledger dbId")
     owner_db_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     code = models.CharField(max_length=100, blank=True)

@@ -33,7 +33,10 @@ class Run(models.Model):
         "integrations.Connection", on_delete=models.CASCADE, related_name="runs"
     )
     schedule = models.ForeignKey(
-        "integrations.Schedule", null=True, blank=True, on_delete=models.SET_NULL,
+        "integrations.Schedule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="runs",
     )
     dataset = models.CharField(max_length=20, choices=Dataset.choices)
