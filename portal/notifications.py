@@ -13,7 +13,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from portal.roles import PROJECT_MANAGERS
+from portal.emails import project_manager_addresses
 
 
 def customer_recipients(customer) -> list[str]:
@@ -40,21 +40,6 @@ def by_language(customer, addresses: list[str]) -> dict[str, list[str]]:
     for address in addresses:
         groups.setdefault(customer.language_for(address), []).append(address)
     return groups
-
-
-def project_manager_recipients(customer) -> list[str]:
-    """The customer's project manager; every project manager when none is assigned yet."""
-    pm = customer.project_manager
-    if pm is not None and pm.email:
-        return [pm.email]
-    return list(
-        get_user_model()
-        .objects.filter(groups__name=PROJECT_MANAGERS, is_active=True)
-        .exclude(email="")
-        .order_by("email")
-        .values_list("email", flat=True)
-        .distinct()
-    )
 
 
 def _send(template, context, recipients, *, language="en"):
@@ -96,5 +81,5 @@ def notify_interval_changed(schedule, *, before, after, reason, by=None) -> int:
             "reason": reason,
             "by": by,
         },
-        project_manager_recipients(customer),
+        project_manager_addresses(customer),
     )
