@@ -81,3 +81,17 @@ def page(chromium):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say it loudly at the very end when the browser tests did not run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = {
+        str(report.longrepr[2])
+        for report in skipped
+        if "BROWSER TESTS SKIPPED" in str(report.longrepr)
+    }
+    if reasons:
+        terminalreporter.write_sep("!", "BROWSER TESTS DID NOT RUN", red=True, bold=True)
+        for reason in sorted(reasons):
+            terminalreporter.write_line(reason, red=True, bold=True)
