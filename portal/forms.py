@@ -1,8 +1,8 @@
 """The customer's forms. Plain Django forms; every error is attached to the field it is about,
 and the page lists them in a summary that links to the fields.
 
-`AccessibleForm` adds what screen readers need: `aria-describedby` pointing at the help text and
-the error message, and `aria-invalid` on fields with errors.
+`AccessibleForm` points `aria-describedby` at the help text and the error message (with the ids
+templates/portal/_field.html gives them); Django itself adds `aria-invalid` to fields with errors.
 """
 
 from django import forms
@@ -31,12 +31,8 @@ class AccessibleForm(forms.Form):
             ids = []
             if field.help_text:
                 ids.append(f"{field_id}_help")
-            errors = self._errors or {}  # never trigger validation from here
-            if name in errors:
+            if name in (self._errors or {}):  # never trigger validation from here
                 ids.append(f"{field_id}_error")
-                field.widget.attrs["aria-invalid"] = "true"
-            else:
-                field.widget.attrs.pop("aria-invalid", None)
             if ids:
                 field.widget.attrs["aria-describedby"] = " ".join(ids)
 
@@ -96,7 +92,6 @@ class AcceptInvitationForm(AccessibleForm):
                 password_validation.validate_password(password, user)
             except forms.ValidationError as error:
                 self.add_error("password1", error)
-        self._describe()
 
 
 class LoginForm(AuthenticationForm):

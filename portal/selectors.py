@@ -19,7 +19,7 @@ from integrations.datasets import Dataset
 from integrations.issues import issue_customer_text
 from integrations.models import Account, ClientEntity, Connection, Issue, Run
 from integrations.xledger import checklist as xledger_checklist
-from portal.models import Contact, Customer
+from portal.models import AuditEntry, Contact, Customer
 
 TODO, NEEDS_FIXING, DONE = "todo", "needs_fixing", "done"
 STATE_LABELS = {TODO: _("To do"), NEEDS_FIXING: _("Needs fixing"), DONE: _("Done")}
@@ -127,7 +127,8 @@ def onboarding_tasks(customer: Customer) -> list[Task]:
     info_state = DONE if not missing else TODO
     tok = token_state(connection, customer)
     verification = (connection.verification or {}) if connection else {}
-    if tok == DONE and scope_chosen(connection):
+    scoped = tok == DONE and scope_chosen(connection)
+    if scoped:
         sent_state = DONE
     elif (
         connection
@@ -154,7 +155,7 @@ def onboarding_tasks(customer: Customer) -> list[Task]:
                 "assets is checked too."
             )
     sent_detail = ""
-    if tok == DONE and not scope_chosen(connection):
+    if tok == DONE and not scoped:
         sent_detail = _("Choose the entities and dimensions to synchronise.")
     elif sent_state == NEEDS_FIXING:
         sent_detail = _("The token does not belong to the Owner ID you entered.")
@@ -195,8 +196,6 @@ def all_tasks_done(customer: Customer) -> bool:
 
 def change_request_comment(customer: Customer) -> str:
     """What the project manager asked to change, when the setup was sent back."""
-    from portal.models import AuditEntry
-
     entry = (
         AuditEntry.objects.filter(customer=customer, action="changes_requested")
         .order_by("-created_at")

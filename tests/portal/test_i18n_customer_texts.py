@@ -14,6 +14,7 @@ from django.utils import timezone
 from integrations.models import Connection, Issue
 from portal import notifications, services
 from portal.models import Contact, Customer, Membership
+from tests.admin_builders import make_issue
 from tests.factories import make_connection
 from tests.portal.conftest import make_customer_user, token_form
 
@@ -111,18 +112,14 @@ def test_the_admin_still_shows_the_checklist_in_english(customer, sandbox):
 def test_the_home_page_words_issues_from_their_kind(customer_client, customer):
     connection = make_connection(customer, live_since=timezone.now())
     Customer.objects.filter(pk=customer.pk).update(onboarding_status=Customer.Status.LIVE)
-    Issue.objects.create(
-        connection=connection,
+    make_issue(
+        connection,
         kind=Issue.Kind.PERMISSION_MISSING,
+        dataset="",
         title="The Xledger API token lacks a permission",
         detail="Permission denied for data type suppliers",
     )
-    Issue.objects.create(
-        connection=connection,
-        kind=Issue.Kind.DATASET_FAILING,
-        dataset="currencies",
-        title="Currencies: 3 failed runs in a row",
-    )
+    make_issue(connection, dataset="currencies", title="Currencies: 3 failed runs in a row")
     body = customer_client.get("/", **NB).content.decode()
     assert "Tokenet mangler en tilgang" in body
     assert "API-tokenet mangler en tilgang SEMINE trenger" in body
