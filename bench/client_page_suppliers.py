@@ -9,55 +9,22 @@ must stay flat as N grows (one page in memory at a time, never the whole list).
 """
 
 import argparse
-import json
 import os
-import platform
-import subprocess
 import sys
 import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 import django  # noqa: E402
 
 django.setup()
 
+from bench._common import print_machine, serve_sandbox  # noqa: E402
 from integrations.xledger import queries  # noqa: E402
 from integrations.xledger.client import XledgerClient  # noqa: E402
-
-SERVE = """
-import json, os, sys
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-import django
-django.setup()
-from integrations.xledger.sandbox import Sandbox
-sb = Sandbox(seed=1, suppliers=int(sys.argv[1]), clients=3, burst_limit=False)
-with sb.serve(port=0) as url:
-    print(json.dumps({"url": url, "token": sb.demo_tokens["full"]}), flush=True)
-    sys.stdin.read()
-"""
-
-
-def serve_sandbox(suppliers: int):
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(suppliers)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = child.stdout.readline()
-    if not line:
-        child.kill()
-        raise SystemExit("The sandbox did not start.")
-    info = json.loads(line)
-    info["startup_seconds"] = time.perf_counter() - started
-    return child, info
 
 
 def page_all(url: str, token: str, first: int) -> tuple[int, int, float]:
@@ -76,9 +43,7 @@ def main():
     parser.add_argument("--first", type=int, default=queries.MAX_PAGE_SIZE)
     args = parser.parse_args()
 
-    print(f"platform : {platform.platform()}")
-    print(f"python   : {platform.python_implementation()} {platform.python_version()}")
-    print(f"cpus     : {os.cpu_count()}")
+    print_machine()
     print(f"page size: first={args.first}")
     print()
     header = (

@@ -7,9 +7,9 @@ an argument: arguments end up in shell history and in every `ps` listing on the 
 import getpass
 import os
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.models import Connection
 from integrations.xledger.client import XledgerClient
 from integrations.xledger.errors import AuthenticationError, XledgerError
 from integrations.xledger.verify import verify
@@ -25,8 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--owner", type=int, required=True, help="The Owner ID (entity).")
         parser.add_argument(
             "--environment",
-            choices=["production", "demo"],
-            default="production",
+            choices=Connection.Environment.values,
+            default=Connection.Environment.PRODUCTION,
             help="Which Xledger the token was made in (default: production).",
         )
         parser.add_argument("--url", help="A GraphQL endpoint to use instead (e.g. the sandbox).")
@@ -36,11 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         token = os.environ.get("XLEDGER_TOKEN") or getpass.getpass("Xledger API token: ")
-        url = options["url"] or (
-            getattr(settings, "XLEDGER_DEMO_API_URL", "https://demo.xledger.net/graphql")
-            if options["environment"] == "demo"
-            else settings.XLEDGER_API_URL
-        )
+        url = options["url"] or Connection(environment=options["environment"]).api_url
         self.stdout.write(f"Checking the token against {url} for Owner ID {options['owner']}")
         try:
             with XledgerClient(token, url=url) as client:

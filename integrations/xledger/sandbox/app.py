@@ -106,8 +106,9 @@ class SandboxApp:
             sb.counters.count(counted_token, ())
             return respond(start_response, 400, _errors(str(error), "BAD_REQUEST"))
         document, parse_errors = parse_document(payload.get("query"))
-        fields = set(root_field_names(document))
-        sb.counters.count(counted_token, root_field_names(document))
+        names = root_field_names(document)
+        sb.counters.count(counted_token, names)
+        fields = set(names)
 
         faults = sb.faults
         if faults.take("http_500", fields) is not None:

@@ -77,6 +77,14 @@ def token_from_header(header: str | None) -> str:
     return match.group(1)
 
 
+def _known_scopes(scopes) -> frozenset[str]:
+    scopes = frozenset(scopes)
+    unknown = scopes - ALL_SCOPES
+    if unknown:
+        raise ValueError(f"unknown scopes: {sorted(unknown)}")
+    return scopes
+
+
 class TokenRegistry:
     def __init__(self, seed: int):
         self._rng = random.Random(f"sandbox-tokens-{seed}")
@@ -84,10 +92,7 @@ class TokenRegistry:
         self._lock = threading.Lock()
 
     def add(self, *, scopes=None, entity_db_id: int, token: str | None = None, label="") -> str:
-        scopes = ALL_SCOPES if scopes is None else frozenset(scopes)
-        unknown = scopes - ALL_SCOPES
-        if unknown:
-            raise ValueError(f"unknown scopes: {sorted(unknown)}")
+        scopes = ALL_SCOPES if scopes is None else _known_scopes(scopes)
         with self._lock:
             if token is None:
                 token = make_token(self._rng)
@@ -98,10 +103,7 @@ class TokenRegistry:
         self._tokens[token].revoked = True
 
     def set_scopes(self, token: str, scopes) -> None:
-        scopes = frozenset(scopes)
-        if scopes - ALL_SCOPES:
-            raise ValueError(f"unknown scopes: {sorted(scopes - ALL_SCOPES)}")
-        self._tokens[token].scopes = scopes
+        self._tokens[token].scopes = _known_scopes(scopes)
 
     def authenticate(self, header: str | None) -> tuple[str, Token]:
         token = token_from_header(header)

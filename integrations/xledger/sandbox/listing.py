@@ -72,7 +72,7 @@ def _size(value, name: str) -> int | None:
     return value
 
 
-def _predicate(kind: str, args: dict, ctx: RequestContext):
+def _predicate(args: dict):
     """A test on one record for the list's filter, or None when nothing is filtered."""
     filters = args.get("filter") or {}
     tests = []
@@ -120,7 +120,7 @@ def list_page(ctx: RequestContext, field_name: str, args: dict) -> Page:
     all_entities = store.entities.by_id.keys()
     if by == "ownerDbId" and owners >= all_entities:
         owners = None  # sees every entity: skip the per-record check
-    test = _predicate(field_name, args, ctx)
+    test = _predicate(args)
 
     with store.lock:
         records = table.records

@@ -148,18 +148,18 @@ class SupplierDelta:
     ownerDbId: int
 
 
-# kind (root field name) -> (record class, GraphQL node type, attribute deciding visibility)
+# kind (root field name) -> (record class, GraphQL node type)
 KINDS = {
-    "entities": (Entity, "Entity", "dbId"),
-    "suppliers": (Supplier, "Supplier", "ownerDbId"),
-    "currencies": (Currency, "Currency", "ownerDbId"),
-    "objectKinds": (ObjectKind, "ObjectKind", "ownerDbId"),
-    "objectValues": (ObjectValue, "ObjectValue", "ownerDbId"),
-    "taxTableSetups": (TaxTableSetup, "TaxTableSetup", "ownerDbId"),
-    "accounts": (Account, "Account", "ownerDbId"),
-    "assets": (Asset, "Asset", "ownerDbId"),
-    "glImportItems": (GLImportItem, "GLImportItem", "ownerDbId"),
-    "glImportItemErrors": (GLImportItemError, "GLImportItemError", "ownerDbId"),
+    "entities": (Entity, "Entity"),
+    "suppliers": (Supplier, "Supplier"),
+    "currencies": (Currency, "Currency"),
+    "objectKinds": (ObjectKind, "ObjectKind"),
+    "objectValues": (ObjectValue, "ObjectValue"),
+    "taxTableSetups": (TaxTableSetup, "TaxTableSetup"),
+    "accounts": (Account, "Account"),
+    "assets": (Asset, "Asset"),
+    "glImportItems": (GLImportItem, "GLImportItem"),
+    "glImportItemErrors": (GLImportItemError, "GLImportItemError"),
 }
 
 # Kinds the control surface may add, change and delete.

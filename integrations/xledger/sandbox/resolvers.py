@@ -7,24 +7,13 @@ are expanded by ``records.nested_value``.
 
 from graphql import GraphQLSchema
 
+from .auth import READ_SCOPES
 from .imports import add_gl_import_items
 from .listing import list_page
 from .records import NESTED_FIELDS, nested_value
 from .schema import build_sandbox_schema
 
-LIST_FIELDS = (
-    "entities",
-    "suppliers",
-    "supplier_deltas",
-    "currencies",
-    "objectKinds",
-    "objectValues",
-    "taxTableSetups",
-    "accounts",
-    "assets",
-    "glImportItems",
-    "glImportItemErrors",
-)
+LIST_FIELDS = READ_SCOPES  # one read scope per list field, named like it [ours]
 
 
 def page_info(page) -> dict:

@@ -14,7 +14,13 @@ import httpx
 from graphql import get_named_type
 
 from .app import SandboxApp
-from .auth import ALL_SCOPES, BURST_MAX_REQUESTS, BURST_WINDOW_SECONDS, TokenRegistry
+from .auth import (
+    ALL_SCOPES,
+    BURST_MAX_REQUESTS,
+    BURST_WINDOW_SECONDS,
+    READ_SCOPES,
+    TokenRegistry,
+)
 from .clock import Clock
 from .counters import RequestCounters
 from .faults import Faults
@@ -92,7 +98,7 @@ class Sandbox:
         first_client = self.client_entity_ids[0] if self.client_entity_ids else self.owner_db_id
         tokens = {
             "full": self.add_token(),
-            "read_only": self.add_token(scopes=ALL_SCOPES - {"addGLImportItems"}),
+            "read_only": self.add_token(scopes=READ_SCOPES),
             "no_suppliers": self.add_token(scopes=ALL_SCOPES - {"suppliers", "supplier_deltas"}),
             "client": self.add_token(entity_db_id=first_client),
             "revoked": self.add_token(),

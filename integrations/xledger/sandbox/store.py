@@ -7,11 +7,10 @@ get the next dbId, so adding is an append.
 
 import threading
 from bisect import bisect_left, bisect_right
-from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 
 from .clock import Clock, format_datetime
-from .records import EDITABLE_KINDS, KINDS, TIMESTAMPED_KINDS, SupplierDelta
+from .records import KINDS, TIMESTAMPED_KINDS, SupplierDelta
 
 # How long supplier deltas are kept, in sandbox time [seen: "3 days"].
 DELTA_RETENTION = timedelta(days=3)
@@ -226,10 +225,3 @@ class Store:
             if record is not None:
                 return record
         return None
-
-
-def record_field_names(kind: str) -> list[str]:
-    return [f.name for f in dataclass_fields(KINDS[kind][0])]
-
-
-__all__ = ["Store", "Table", "EDITABLE_KINDS", "DELTA_RETENTION", "record_field_names"]

@@ -16,6 +16,7 @@ def test_it_counts_each_root_field_of_a_request():
 def test_it_resets_its_counters():
     sb = Sandbox(suppliers=1, burst_limit=False)
     gql(client_for(sb), "{ currencies { edges { cursor } } }")
+    assert sb.request_count == 1 and sb.requests_by_token(sb.demo_tokens["full"]) == 1
     sb.reset_counters()
     assert sb.request_count == 0 and sb.requests_by_field == {}
     assert sb.requests_by_token(sb.demo_tokens["full"]) == 0

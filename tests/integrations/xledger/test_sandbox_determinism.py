@@ -1,5 +1,7 @@
 from datetime import UTC, datetime
 
+from stdnum.no import orgnr as no_orgnr
+
 from integrations.xledger.sandbox import Sandbox
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -53,9 +55,7 @@ def test_it_gives_norwegian_suppliers_valid_org_numbers():
     ]
     assert len(numbers) > 100
     for number in numbers:
-        weights = (3, 2, 7, 6, 5, 4, 3, 2)
-        check = 11 - sum(int(d) * w for d, w in zip(number, weights, strict=False)) % 11
-        assert (0 if check == 11 else check) == int(number[8])
+        assert no_orgnr.is_valid(number), number  # python-stdnum: checked independently
 
 
 def test_it_builds_200000_suppliers_in_a_few_seconds():

@@ -1,4 +1,5 @@
 from integrations.xledger.sandbox import Sandbox
+from integrations.xledger.sandbox.auth import READ_SCOPES
 from integrations.xledger.sandbox.testing import client_for, gql
 
 
@@ -24,19 +25,7 @@ def test_it_answers_a_field_without_scope_with_null_and_forbidden():
 def test_it_answers_a_probe_of_every_scope_in_one_request():
     sb = Sandbox(seed=1, suppliers=5)
     token = sb.add_token(scopes=["entities", "currencies"])
-    fields = [
-        "entities",
-        "suppliers",
-        "supplier_deltas",
-        "currencies",
-        "objectKinds",
-        "objectValues",
-        "taxTableSetups",
-        "accounts",
-        "assets",
-        "glImportItems",
-        "glImportItemErrors",
-    ]
+    fields = READ_SCOPES
     query = "{ " + " ".join(f"p_{f}: {f}(first: 1) {{ edges {{ cursor }} }}" for f in fields)
     query += " }"
     status, body = gql(client_for(sb, token=token), query)
