@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db import connection as db
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -169,19 +169,9 @@ def _claim(schedule: Schedule, now) -> Run | None:
     ).update(next_run_at=schedule.next_due_after(now))
     if not moved:
         return None  # another dispatcher claimed it a moment ago
-    try:
-        with transaction.atomic():
-            run = Run.objects.create(
-                connection_id=schedule.connection_id,
-                schedule=schedule,
-                dataset=schedule.dataset,
-                trigger=Run.Trigger.RETRY if schedule.failure_streak else Run.Trigger.SCHEDULED,
-                full=schedule.needs_full_sync(now),
-                queued_at=now,
-            )
-    except IntegrityError:
-        return None  # a manual run started meanwhile: skip this slot, never queue twice
-    return run
+    # None if a manual run started meanwhile: skip this slot, never queue twice.
+    trigger = Run.Trigger.RETRY if schedule.failure_streak else Run.Trigger.SCHEDULED
+    return Run.queue(schedule=schedule, trigger=trigger, now=now)
 
 
 # --- The reaper -------------------------------------------------------------------------------

@@ -54,10 +54,6 @@ def open_issues(connection):
     return Issue.objects.filter(connection=connection).exclude(status=Issue.Status.RESOLVED)
 
 
-def active_runs(connection):
-    return Run.objects.filter(connection=connection, status__in=Run.ACTIVE_STATUSES)
-
-
 # Mirror sizes assumed when a dataset has never been synced (a mid-sized customer).
 ASSUMED_SIZES = {
     Dataset.SUPPLIERS: 5_000,

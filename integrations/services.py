@@ -17,7 +17,6 @@ import logging
 import os
 import socket
 from importlib import import_module
-from importlib.util import find_spec
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -50,11 +49,9 @@ def dataset_module(dataset: str):
 
 
 def dataset_applies(dataset: str, connection) -> bool:
-    if dataset == Dataset.FIXED_ASSETS:
-        return bool(connection.customer.fixed_assets_apply)
-    if dataset == Dataset.INVOICES:
-        return find_spec("integrations.datasets.invoices") is not None
-    return True
+    """Whether the connection syncs `dataset`: a module may say no with `applies(connection)`."""
+    applies = getattr(dataset_module(dataset), "applies", None)
+    return applies(connection) if applies else True
 
 
 # --- Runs ---------------------------------------------------------------------------------------
@@ -62,21 +59,9 @@ def dataset_applies(dataset: str, connection) -> bool:
 
 def run_create(*, schedule, trigger, full=False, by=None) -> Run | None:
     """Queue a run of `schedule` (task sent on commit), or None if one is already active."""
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            run = Run.objects.create(
-                connection_id=schedule.connection_id,
-                schedule=schedule,
-                dataset=schedule.dataset,
-                trigger=trigger,
-                triggered_by=by,
-                full=bool(full) or schedule.needs_full_sync(now),
-                queued_at=now,
-            )
-    except IntegrityError:
-        return None
-    enqueue_run(run)
+    run = Run.queue(schedule=schedule, trigger=trigger, full=full, by=by)
+    if run is not None:
+        enqueue_run(run)
     return run
 
 
@@ -297,7 +282,7 @@ def connection_go_live(*, connection, by) -> list[Run]:
     for schedule in schedules.values():
         schedule.enabled = dataset_applies(schedule.dataset, connection)
         schedule.next_run_at = schedule.next_due_after(now)
-        schedule.save(update_fields=["enabled", "next_run_at"])
+    Schedule.objects.bulk_update(schedules.values(), ["enabled", "next_run_at"])
     runs = []
     for dataset in INITIAL_SYNC_ORDER:
         if schedules[dataset].enabled:
@@ -416,18 +401,25 @@ def connection_reverify(*, connection, by=None):
 
 
 def _store_entities(connection, verification) -> None:
-    """Keep ClientEntity rows in step with what the token sees; in_scope choices are kept."""
-    for entity in verification.entities:
-        ClientEntity.objects.update_or_create(
+    """Keep ClientEntity rows in step with what the token sees (one upsert); in_scope choices
+    are kept."""
+    entities = {
+        entity["dbId"]: ClientEntity(
             connection=connection,
             db_id=entity["dbId"],
-            defaults={
-                "code": entity.get("code") or "",
-                "description": entity.get("description") or "",
-                "company_number": entity.get("companyNumber") or "",
-                "is_owner": bool(entity.get("is_owner")),
-            },
+            code=entity.get("code") or "",
+            description=entity.get("description") or "",
+            company_number=entity.get("companyNumber") or "",
+            is_owner=bool(entity.get("is_owner")),
         )
+        for entity in verification.entities
+    }
+    ClientEntity.objects.bulk_create(
+        entities.values(),
+        update_conflicts=True,
+        unique_fields=["connection", "db_id"],
+        update_fields=["code", "description", "company_number", "is_owner"],
+    )
 
 
 # --- Mass deletions -----------------------------------------------------------------------------

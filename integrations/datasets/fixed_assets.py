@@ -16,6 +16,7 @@ MAPPING = RecordMap(FixedAsset, FIELDS)
 
 
 def applies(connection) -> bool:
+    """Asked by services.dataset_applies too (go-live enables the schedule only if so)."""
     return bool(connection.customer.fixed_assets_apply)
 
 

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -103,6 +103,25 @@ class Run(models.Model):
         return f"{self.get_dataset_display()} {self.get_status_display()} #{self.pk}"
 
     REJECTION_SAMPLE = 20  # rejected records kept with their reason; the count is exact
+
+    @classmethod
+    def queue(cls, *, schedule, trigger, full=False, by=None, now=None) -> "Run | None":
+        """A new queued run of `schedule` (full if asked or if the schedule needs one), or None
+        if the connection × dataset already has an active run (the database refuses a second)."""
+        now = now or timezone.now()
+        try:
+            with transaction.atomic():
+                return cls.objects.create(
+                    connection_id=schedule.connection_id,
+                    schedule=schedule,
+                    dataset=schedule.dataset,
+                    trigger=trigger,
+                    triggered_by=by,
+                    full=bool(full) or schedule.needs_full_sync(now),
+                    queued_at=now,
+                )
+        except IntegrityError:
+            return None
 
     @property
     def is_active(self) -> bool:

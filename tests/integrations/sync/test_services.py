@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from integrations import services
 from integrations.datasets import INITIAL_SYNC_ORDER
-from integrations.models import Connection, Run, Schedule, Supplier
+from integrations.models import ClientEntity, Connection, Run, Schedule, Supplier
 from integrations.selectors import (
     estimated_monthly_requests,
     last_success_by_dataset,
@@ -105,3 +105,20 @@ def test_it_reverifies_a_malformed_token_without_calling_xledger(connection, san
     stored = Connection.objects.get(pk=connection.pk).verification["checks"]
     assert stored[0]["key"] == "token" and stored[0]["params"]["problem"] == "rejected"
     assert "not a token" not in str(stored)
+
+
+def test_it_reverifies_into_the_client_entities_keeping_the_scope_choices(connection, sandbox):
+    out = sandbox.client_entity_ids[0]
+    ClientEntity.objects.filter(connection=connection, db_id=out).update(in_scope=False)
+    ClientEntity.objects.filter(connection=connection).exclude(db_id=out).first().delete()
+    ClientEntity.objects.filter(connection=connection).update(description="stale")
+
+    verification = services.connection_reverify(connection=connection)
+
+    assert verification.ok, verification.to_dict()
+    stored = {e.db_id: e for e in ClientEntity.objects.filter(connection=connection)}
+    assert set(stored) == {e["dbId"] for e in verification.entities}
+    assert not stored[out].in_scope
+    assert sum(e.in_scope for e in stored.values()) == len(stored) - 1
+    assert [e.db_id for e in stored.values() if e.is_owner] == [sandbox.owner_db_id]
+    assert "stale" not in {e.description for e in stored.values()}
