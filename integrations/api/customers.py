@@ -5,13 +5,13 @@ SEMINE needs a customer's id for every other URL and the entities' dbIds for `en
 
 from datetime import datetime
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from ninja import Field, Path, Router, Schema
 
 from integrations.api.auth import live_connection_for
 from integrations.api.errors import responses
 from integrations.api.mirror import CustomerId
-from integrations.models import ClientEntity, Connection
+from integrations.models import Connection
 from portal.models import Customer
 
 router = Router(tags=["customers"])
@@ -75,7 +75,7 @@ def list_customers(request):
     connections = (
         Connection.objects.select_related("customer")
         .filter(Q(live_since__isnull=False) | Q(customer__onboarding_status=Customer.Status.LIVE))
-        .prefetch_related(Prefetch("entities", queryset=ClientEntity.objects.all()))
+        .prefetch_related("entities")
         .order_by("customer_id")
     )
     if request.auth.customer_id is not None:

@@ -131,7 +131,7 @@ def claim_pending(connection, *, token: str, lease: timedelta, now=None) -> list
         return []
     return list(
         Invoice.objects.filter(claimed_by=token, status=Status.SENDING)
-        .select_related("entity", "connection__customer")
+        .select_related("entity", "connection__customer", "attachment")
         .prefetch_related("lines")
         .order_by("id")
     )
@@ -173,13 +173,18 @@ def _fit(rows, items: int | None) -> list[int]:
 
 def finish(invoice: Invoice, *, token: str, from_status: str, **changes) -> bool:
     """Write a held invoice's new state, only if this worker still holds it."""
+    return finish_many([invoice], token=token, from_status=from_status, **changes) == 1
+
+
+def finish_many(invoices, *, token: str, from_status: str, **changes) -> int:
+    """Write the same new state to the held invoices, in one UPDATE of those this worker still
+    holds; returns how many it still held."""
     now = timezone.now()
     changes["updated_at"] = now  # QuerySet.update() leaves auto_now alone; the API's feed needs it
     changes.setdefault("claimed_by", "")
     changes.setdefault("claimed_until", None)
     if "status" in changes and changes["status"] != from_status:
         changes["status_changed_at"] = now
-    updated = Invoice.objects.filter(pk=invoice.pk, status=from_status, claimed_by=token).update(
-        **changes
-    )
-    return updated == 1
+    return Invoice.objects.filter(
+        pk__in=[invoice.pk for invoice in invoices], status=from_status, claimed_by=token
+    ).update(**changes)

@@ -250,11 +250,10 @@ def invoice_settle_in_doubt(*, connection, client, result: BatchResult | None = 
         try:
             found = _look_up(client, invoices)
         except XledgerError as exc:
-            for invoice in invoices:  # let the next pass try again
-                outbox.finish(
-                    invoice, token=token, from_status=Status.IN_DOUBT,
-                    last_error=f"Lookup failed: {exc}",
-                )  # fmt: skip
+            outbox.finish_many(  # let the next pass try again
+                invoices, token=token, from_status=Status.IN_DOUBT,
+                last_error=f"Lookup failed: {exc}",
+            )  # fmt: skip
             result.error = exc
             raise
         for invoice in invoices:
@@ -331,17 +330,14 @@ def _send_one_batch(connection, client, result: BatchResult) -> None:
             _release(invoices, token, exc, result)
             _note_failure(connection, invoices, exc)
             raise
-        settle_at = timezone.now() + outbox.in_doubt_settle()
-        for invoice in invoices:
-            if outbox.finish(
-                invoice,
-                token=token,
-                from_status=Status.SENDING,
-                status=Status.IN_DOUBT,
-                claimed_until=settle_at,
-                last_error=str(exc),
-            ):
-                result.in_doubt += 1
+        result.in_doubt += outbox.finish_many(
+            invoices,
+            token=token,
+            from_status=Status.SENDING,
+            status=Status.IN_DOUBT,
+            claimed_until=timezone.now() + outbox.in_doubt_settle(),
+            last_error=str(exc),
+        )
         result.error = exc
         _note_failure(connection, invoices, exc)
         raise
@@ -412,7 +408,7 @@ def _build_inputs(invoices):
             if item["clientId"] in done:
                 continue
             if n == 0 and invoice.attachment_size:
-                attachment = InvoiceAttachment.objects.get(invoice=invoice)
+                attachment = invoice.attachment
                 mapping.attach_file(item)
                 files[mapping.file_path(len(inputs))] = (
                     attachment.file_name,
@@ -425,12 +421,10 @@ def _build_inputs(invoices):
 
 
 def _release(invoices, token, exc, result: BatchResult) -> None:
-    for invoice in invoices:
-        if outbox.finish(
-            invoice, token=token, from_status=Status.SENDING, status=Status.PENDING,
-            last_error=str(exc),
-        ):  # fmt: skip
-            result.released += 1
+    result.released += outbox.finish_many(
+        invoices, token=token, from_status=Status.SENDING, status=Status.PENDING,
+        last_error=str(exc),
+    )  # fmt: skip
     result.error = exc
 
 
@@ -447,13 +441,7 @@ def _record_on_run(run, result: BatchResult, client) -> None:
         "rejected": result.rejected,
     }
     rejections = [{"code": r["externalId"], "reason": r["message"]} for r in result.rejections]
-    if hasattr(run, "record_page"):
-        run.record_page(requests=client.request_count, rejections=rejections, **counts)
-        return
-    for name, value in counts.items():
-        setattr(run, name, (getattr(run, name) or 0) + value)
-    run.requests = client.request_count
-    run.rejections = (list(run.rejections or []) + rejections)[:20]
+    run.record_page(requests=client.request_count, rejections=rejections, **counts)
 
 
 # --- Operations --------------------------------------------------------------------------------
@@ -485,10 +473,7 @@ def invoice_cancel(*, invoice: Invoice, by=None) -> bool:
 
 def _note_failure(connection, invoices, exc: XledgerError) -> None:
     """Open (or refresh) the connection's invoices_failing issue once invoices keep failing."""
-    worst = max(
-        Invoice.objects.filter(pk__in=[i.pk for i in invoices]).values_list("attempts", flat=True),
-        default=0,
-    )
+    worst = max((invoice.attempts for invoice in invoices), default=0)  # as counted by the claim
     if worst >= FAILING_ATTEMPTS:
         _issue_open(
             connection,

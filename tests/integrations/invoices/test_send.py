@@ -26,8 +26,8 @@ def supplier(sb):
 
 def test_it_makes_no_request_when_nothing_is_pending(sb, connection, xl, supplier):
     for status in ("sent", "rejected", "cancelled"):
-        invoice_rows(connection, supplier=supplier, prefix=status)
-    Invoice.objects.update(status="sent")
+        rows = invoice_rows(connection, supplier=supplier, prefix=status)
+        Invoice.objects.filter(pk__in=[row.pk for row in rows]).update(status=status)
     result = invoice_send_batch(connection=connection, client=xl)
     assert result.requests == 0
     assert xl.request_count == 0
