@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from integrations import crypto
-from integrations.fields import EncryptedTokenField
+from integrations.fields import EncryptedTokenField, Secret
 
 
 class Connection(models.Model):
@@ -75,7 +75,7 @@ class Connection(models.Model):
     def set_token(self, plaintext: str, *, by=None) -> None:
         """Replace the token (the old one is overwritten, never kept). Call `save()` after."""
         plaintext = plaintext.strip()
-        self.api_token = EncryptedTokenField().to_python(plaintext)
+        self.api_token = Secret.from_plaintext(plaintext)
         self.token_fingerprint = crypto.fingerprint(plaintext)
         self.token_set_at = timezone.now()
         self.token_set_by = by

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from integrations import crypto
+from integrations.fields import Secret
 from integrations.models import Connection
 
 
@@ -28,9 +29,7 @@ class Command(BaseCommand):
                 except crypto.TokenDecryptionError as exc:
                     raise CommandError(f"Connection {connection.pk}: {exc}") from None
                 # .update() writes the raw ciphertext: no re-encryption, no model side effects.
-                Connection.objects.filter(pk=connection.pk).update(
-                    api_token=connection.api_token.__class__(rotated)
-                )
+                Connection.objects.filter(pk=connection.pk).update(api_token=Secret(rotated))
                 changed += 1
         self.stdout.write(
             f"Re-encrypted {changed} token(s) with the newest key; {unchanged} already used it."
