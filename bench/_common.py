@@ -47,3 +47,39 @@ def serve_sandbox(suppliers: int) -> tuple[subprocess.Popen, dict]:
     info = json.loads(line)
     info["startup_seconds"] = time.perf_counter() - started
     return child, info
+
+
+def use_benchmark_database(name: str) -> None:
+    """Point DATABASE_URL at a throwaway SQLite file unless one is given; on PostgreSQL, create
+    the named database if it is missing. Call before django.setup()."""
+    import tempfile
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    if not os.environ.get("DATABASE_URL"):
+        folder = tempfile.mkdtemp(prefix="semine-bench-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{folder}/{name}.db"
+        return
+    import environ
+    import psycopg
+
+    cfg = environ.Env.db_url_config(os.environ["DATABASE_URL"])
+    if "postgresql" not in cfg["ENGINE"]:
+        return
+    dsn = dict(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], dbname="postgres")
+    if cfg.get("PASSWORD"):
+        dsn["password"] = cfg["PASSWORD"]
+    with psycopg.connect(**dsn, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
+        if not exists.fetchone():
+            conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
+
+
+class StatementCounter:
+    """A connection.execute_wrapper that counts the SQL statements sent."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)

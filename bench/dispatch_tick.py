@@ -14,37 +14,16 @@ Scratch database as in bench/sync_suppliers.py. Tasks really go to django-q2's O
 
 import argparse
 import logging
-import os
-import platform
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-if not os.environ.get("DATABASE_URL"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='semine-bench-')}/tick.db"
+from bench._common import StatementCounter, print_machine, use_benchmark_database  # noqa: E402
 
-
-def _create_postgres_database():
-    import environ
-    import psycopg
-
-    cfg = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    if "postgresql" not in cfg["ENGINE"]:
-        return
-    dsn = dict(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], dbname="postgres")
-    with psycopg.connect(**dsn, autocommit=True) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-
-
-_create_postgres_database()
+use_benchmark_database("tick")
 
 import django  # noqa: E402
 
@@ -61,15 +40,6 @@ from integrations.models import Connection, Run, Schedule  # noqa: E402
 from portal.models import Customer  # noqa: E402
 
 TOKEN = "Zx9-Qm_4TtR2pL8vWc3nYb7Ks1Ha5Ge0Ud6J"
-
-
-class StatementCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def populate(count: int, now):
@@ -122,9 +92,7 @@ def main():
     call_command("migrate", verbosity=0)
     logging.getLogger("django-q").setLevel(logging.WARNING)  # one line per task otherwise
 
-    print(f"platform : {platform.platform()}")
-    print(f"python   : {platform.python_implementation()} {platform.python_version()}")
-    print(f"cpus     : {os.cpu_count()}")
+    print_machine()
     version = db.Database.sqlite_version if db.vendor == "sqlite" else db.pg_version
     print(f"database : {db.vendor} {version}")
     now = timezone.now().replace(second=0, microsecond=0)

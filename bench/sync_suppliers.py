@@ -17,40 +17,21 @@ process over loopback HTTP, so its memory is not counted here. For each size:
 """
 
 import argparse
-import json
-import os
-import platform
-import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-if not os.environ.get("DATABASE_URL"):
-    os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='semine-bench-')}/bench.db"
+from bench._common import (  # noqa: E402
+    StatementCounter,
+    print_machine,
+    serve_sandbox,
+    use_benchmark_database,
+)  # noqa: E402
 
-
-def _create_postgres_database():
-    import environ
-    import psycopg
-
-    cfg = environ.Env.db_url_config(os.environ["DATABASE_URL"])
-    if "postgresql" not in cfg["ENGINE"]:
-        return
-    dsn = dict(host=cfg["HOST"], port=cfg["PORT"] or 5432, user=cfg["USER"], dbname="postgres")
-    if cfg.get("PASSWORD"):
-        dsn["password"] = cfg["PASSWORD"]
-    with psycopg.connect(**dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]])
-        if not exists.fetchone():
-            conn.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
-
-
-_create_postgres_database()
+use_benchmark_database("bench")
 
 import django  # noqa: E402
 
@@ -68,44 +49,6 @@ from integrations.services import run_create, run_execute  # noqa: E402
 from integrations.xledger import queries  # noqa: E402
 from integrations.xledger.client import XledgerClient  # noqa: E402
 from portal.models import Customer  # noqa: E402
-
-SERVE = """
-import json, os, sys
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-import django
-django.setup()
-from integrations.xledger.sandbox import Sandbox
-sb = Sandbox(seed=1, suppliers=int(sys.argv[1]), clients=3, burst_limit=False)
-with sb.serve(port=0) as url:
-    print(json.dumps({"url": url, "token": sb.demo_tokens["full"]}), flush=True)
-    sys.stdin.read()
-"""
-
-
-def serve_sandbox(suppliers: int):
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    child = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(suppliers)],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    line = child.stdout.readline()
-    if not line:
-        child.kill()
-        raise SystemExit("The sandbox did not start.")
-    return child, json.loads(line)
-
-
-class StatementCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def make_connection(token: str, label: str) -> Connection:
@@ -154,9 +97,7 @@ def main():
 
     call_command("migrate", verbosity=0)
     dispatch._async_task = lambda run_id, name: None  # this process is the worker
-    print(f"platform : {platform.platform()}")
-    print(f"python   : {platform.python_implementation()} {platform.python_version()}")
-    print(f"cpus     : {os.cpu_count()}")
+    print_machine()
     version = db.Database.sqlite_version if db.vendor == "sqlite" else db.pg_version
     print(f"database : {db.vendor} {version}")
     print(f"page size: {queries.MAX_PAGE_SIZE}")
