@@ -1,17 +1,12 @@
 from django.contrib import admin
+from django.template.response import TemplateResponse
 
-from integrations.admin_connections import (
-    ClientEntityInline,
-    ConnectionAdmin,
-    ConnectionAdminForm,
-    ScheduleAdmin,
-    ScheduleInline,
-)
+from integrations.admin_connections import ConnectionAdmin, ScheduleAdmin
 from integrations.admin_issues import IssueAdmin
 from integrations.admin_runs import RunAdmin
-from integrations.models import Connection, Issue, Run, Schedule
-
-__all__ = ["ClientEntityInline", "ConnectionAdminForm", "ScheduleInline"]
+from integrations.invoices.services import invoice_cancel, invoice_retry
+from integrations.models import ApiKey, Connection, Invoice, InvoiceLine, Issue, Run, Schedule
+from portal.models import AuditEntry
 
 admin.site.register(Connection, ConnectionAdmin)
 admin.site.register(Schedule, ScheduleAdmin)
@@ -23,11 +18,6 @@ admin.site.register(Issue, IssueAdmin)
 # The key is shown once, on the page that answers the "add" form, and never again: only its hash
 # is stored, and the admin shows neither the hash nor the key. Revoke rather than delete, so the
 # record of who created which key stays.
-
-from django.template.response import TemplateResponse  # noqa: E402
-
-from integrations.models import ApiKey  # noqa: E402
-from portal.models import AuditEntry  # noqa: E402
 
 
 @admin.register(ApiKey)
@@ -116,9 +106,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 # once its cause is fixed, or cancels one that must never be sent. Both actions are conditional
 # (retry: rejected only; cancel: pending or rejected only) and recorded in the audit log.
 
-from integrations.invoices.services import invoice_cancel, invoice_retry  # noqa: E402
-from integrations.models import Invoice, InvoiceLine  # noqa: E402
-
 
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
@@ -153,7 +140,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "supplier_code",
         "connection__customer__legal_name",
     ]
-    list_select_related = ["connection__customer", "entity"]
+    list_select_related = ["connection__customer"]
     show_full_result_count = False
     ordering = ["-id"]
     inlines = [InvoiceLineInline]

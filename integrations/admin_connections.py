@@ -15,6 +15,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from integrations import admin_sections as sections
@@ -38,6 +39,11 @@ class ConnectionAdminForm(forms.ModelForm):
     class Meta:
         model = Connection
         fields = ["customer", "environment", "owner_entity_id", "selected_dimensions"]
+
+
+def _interval_text(schedule):
+    text = format_interval(schedule.interval)
+    return f"{text} (override)" if schedule.interval_override else text
 
 
 class ClientEntityInline(admin.TabularInline):
@@ -71,8 +77,7 @@ class ScheduleInline(admin.TabularInline):
 
     @admin.display(description=_("interval"))
     def interval_display(self, obj):
-        text = format_interval(obj.interval)
-        return f"{text} (override)" if obj.interval_override else text
+        return _interval_text(obj)
 
 
 class ResyncForm(forms.Form):
@@ -182,15 +187,8 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         new_token = form.cleaned_data.get("new_token")
-        before = obj.token_fingerprint if change else ""
+        before = obj.token_fingerprint  # the form does not touch it; set_token below does
         if new_token:
-            if change:
-                before = (
-                    Connection.objects.filter(pk=obj.pk)
-                    .values_list("token_fingerprint", flat=True)
-                    .first()
-                    or ""
-                )
             obj.set_token(new_token, by=request.user)
         super().save_model(request, obj, form, change)
         if change:
@@ -391,7 +389,6 @@ class ConnectionAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Intervals of %(customer)s") % {"customer": connection.customer},
-            "connection": connection,
             "original": connection,
             "current": intervals.interval_budget(connection),
             "proposed": proposed,
@@ -449,13 +446,10 @@ class ScheduleAdmin(admin.ModelAdmin):
 
     @admin.display(description="interval")
     def interval_display(self, obj):
-        text = format_interval(obj.interval)
-        return f"{text} (override)" if obj.interval_override else text
+        return _interval_text(obj)
 
     @admin.display(description=_("change the interval"))
     def intervals_link(self, obj):
-        from django.utils.html import format_html
-
         return format_html(
             '<a href="{}?dataset={}">{}</a>',
             reverse("admin:integrations_connection_intervals", args=[obj.connection_id]),

@@ -8,11 +8,10 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from integrations.datasets import Dataset
-from integrations.models import Issue, Run
+from integrations.models import Run
 from integrations.models.schedules import format_interval
 from integrations.selectors import last_success_by_dataset
-
-UNRESOLVED = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED, Issue.Status.MUTED]
+from integrations.selectors import open_issues as unresolved_issues
 
 
 def _render(name, context):
@@ -70,7 +69,7 @@ def recent_runs(connection, limit=10):
 
 
 def open_issues(connection):
-    issues = list(connection.issues.filter(status__in=UNRESOLVED)) if connection else []
+    issues = list(unresolved_issues(connection)) if connection else []
     return _render("issues", {"issues": issues})
 
 

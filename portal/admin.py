@@ -1,10 +1,11 @@
 from django.contrib import admin
+from django.contrib import messages as admin_messages
 from django.utils.html import format_html
 
-from portal.admin_customers import ContactInline, CustomerAdmin
+from portal import services as onboarding
+from portal.admin_customers import CustomerAdmin
+from portal.invitations import Invitation
 from portal.models import AuditEntry, Customer, Membership
-
-__all__ = ["ContactInline", "CustomerAdmin"]
 
 admin.site.register(Customer, CustomerAdmin)
 
@@ -49,78 +50,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 # --- Invitations (customer onboarding) ------------------------------------------------------------
-# Kept apart on purpose: a PM adds an e-mail address in the inline on the customer page and the
+# A PM adds an e-mail address in the inline on the customer page (portal.admin_customers) and the
 # invitation is created and sent on save; re-send and revoke are actions on the invitation list.
 # The link's token is never stored or shown, only its hash (which is not shown either).
-
-from django.contrib import messages as admin_messages  # noqa: E402
-from django.forms.models import BaseInlineFormSet  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-
-from portal import services as onboarding  # noqa: E402
-from portal.exports import XLSX_CONTENT_TYPE, customers_workbook, export_filename  # noqa: E402
-from portal.invitations import Invitation  # noqa: E402
-
-
-class _InvitationFormSet(BaseInlineFormSet):
-    request = None
-
-    def save_new(self, form, commit=True):
-        return onboarding.invitation_create(
-            customer=self.instance,
-            email=form.cleaned_data["email"],
-            by=self.request.user,
-            language=form.cleaned_data.get("language", ""),
-        )
-
-
-class InvitationInline(admin.TabularInline):
-    model = Invitation
-    formset = _InvitationFormSet
-    extra = 0
-    fields = [
-        "email",
-        "language",
-        "state_display",
-        "created_at",
-        "sent_at",
-        "expires_at",
-        "accepted_at",
-    ]
-    readonly_fields = ["state_display", "created_at", "sent_at", "expires_at", "accepted_at"]
-    can_delete = False
-    verbose_name = "invitation (add an e-mail address and save to send it)"
-
-    @admin.display(description="state")
-    def state_display(self, obj):
-        return obj.get_state_display() if obj.pk else ""
-
-    def has_change_permission(self, request, obj=None):
-        return False  # existing invitations: re-send or revoke from the invitation list
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        formset.request = request
-        return formset
-
-
-CustomerAdmin.inlines = [*CustomerAdmin.inlines, InvitationInline]
-
-
-@admin.action(description="Download the D01.01 spreadsheet", permissions=["export"])
-def export_d0101(modeladmin, request, queryset):
-    customers = list(queryset)
-    response = HttpResponse(customers_workbook(customers), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(customers)}"'
-    return response
-
-
-def _has_export_permission(self, request):
-    return request.user.has_perm("portal.export_customer")
-
-
-CustomerAdmin.has_export_permission = _has_export_permission
-CustomerAdmin.actions = [*(CustomerAdmin.actions or []), export_d0101]
 
 
 @admin.register(Invitation)

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,7 +20,10 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations import admin_sections as sections
 from integrations.models import Connection, Issue, Run
+from integrations.selectors import DONE
 from portal import operations
+from portal import services as onboarding
+from portal.exports import XLSX_CONTENT_TYPE, customers_workbook, export_filename
 from portal.golive import (
     APPROVE_PERMISSION,
     customer_approve_golive,
@@ -27,16 +31,69 @@ from portal.golive import (
     customer_request_changes,
     golive_blockers,
 )
+from portal.invitations import Invitation
 from portal.models import Contact, Customer
 from portal.roles import PROJECT_MANAGERS
 
 OPEN_ISSUE_STATUSES = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
-SYNCED = [Run.Status.SUCCEEDED, Run.Status.PARTIAL]  # as integrations.selectors counts a success
 
 
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
+
+
+class _InvitationFormSet(BaseInlineFormSet):
+    request = None
+
+    def save_new(self, form, commit=True):
+        return onboarding.invitation_create(
+            customer=self.instance,
+            email=form.cleaned_data["email"],
+            by=self.request.user,
+            language=form.cleaned_data.get("language", ""),
+        )
+
+
+class InvitationInline(admin.TabularInline):
+    """A PM adds an e-mail address and saves: the invitation is created and sent. Existing
+    invitations are re-sent or revoked from the invitation list (portal.admin)."""
+
+    model = Invitation
+    formset = _InvitationFormSet
+    extra = 0
+    fields = [
+        "email",
+        "language",
+        "state_display",
+        "created_at",
+        "sent_at",
+        "expires_at",
+        "accepted_at",
+    ]
+    readonly_fields = ["state_display", "created_at", "sent_at", "expires_at", "accepted_at"]
+    can_delete = False
+    verbose_name = "invitation (add an e-mail address and save to send it)"
+
+    @admin.display(description="state")
+    def state_display(self, obj):
+        return obj.get_state_display() if obj.pk else ""
+
+    def has_change_permission(self, request, obj=None):
+        return False  # existing invitations: re-send or revoke from the invitation list
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.request = request
+        return formset
+
+
+@admin.action(description="Download the D01.01 spreadsheet", permissions=["export"])
+def export_d0101(modeladmin, request, queryset):
+    customers = list(queryset)
+    response = HttpResponse(customers_workbook(customers), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(customers)}"'
+    return response
 
 
 class ConnectionStatusFilter(admin.SimpleListFilter):
@@ -103,7 +160,7 @@ class RequestChangesForm(forms.Form):
 
 def annotate_customer_list(queryset):
     last_success = (
-        Run.objects.filter(connection__customer_id=OuterRef("pk"), status__in=SYNCED)
+        Run.objects.filter(connection__customer_id=OuterRef("pk"), status__in=DONE)
         .order_by("-finished_at")
         .values("finished_at")[:1]
     )
@@ -143,7 +200,8 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["project_manager", "connection"]
     show_full_result_count = False
     list_per_page = 100
-    inlines = [ContactInline]
+    inlines = [ContactInline, InvitationInline]
+    actions = [export_d0101]
     readonly_fields = [
         "onboarding_status",
         "submitted_at",
@@ -205,6 +263,9 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return annotate_customer_list(super().get_queryset(request))
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("portal.export_customer")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from integrations.services import connection_go_live
 from portal.models import AuditEntry, Customer
 from portal.notifications import notify_changes_requested, notify_golive_approved
 
@@ -22,10 +23,8 @@ def require_permission(user, perm):
 
 
 def customer_connection(customer):
-    try:
-        return customer.connection
-    except customer._meta.model.connection.RelatedObjectDoesNotExist:
-        return None
+    """The customer's Xledger connection, or None before one is made."""
+    return getattr(customer, "connection", None)
 
 
 def golive_blockers(customer) -> list[str]:
@@ -66,15 +65,13 @@ def golive_blockers(customer) -> list[str]:
 @transaction.atomic
 def customer_approve_golive(*, customer, by):
     """Take a submitted, cleanly verified customer live. Returns the runs queued for it."""
-    from integrations.services import connection_go_live
-
     require_permission(by, APPROVE_PERMISSION)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     blockers = golive_blockers(customer)
     if blockers:
         raise ValidationError(blockers)
     connection = customer.connection
-    runs = connection_go_live(connection=connection, by=by) or []
+    runs = connection_go_live(connection=connection, by=by)
     before = {"onboarding_status": customer.onboarding_status}
     customer.onboarding_status = Customer.Status.LIVE
     customer.save(update_fields=["onboarding_status", "updated_at"])

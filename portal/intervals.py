@@ -6,7 +6,6 @@ The project manager is told of every change (the SEMINE process requires it).
 """
 
 import math
-from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,13 +15,13 @@ from django.utils.translation import gettext as _
 from integrations.datasets import Dataset
 from integrations.models import Schedule
 from integrations.models.schedules import format_interval, validate_interval
+from integrations.selectors import MONTH, estimated_monthly_requests
 from portal.golive import require_permission
 from portal.models import AuditEntry
 from portal.notifications import notify_interval_changed
 
 OVERRIDE_PERMISSION = "integrations.override_interval"
 INCLUDED_REQUESTS_PER_MONTH = 5000
-MONTH = timedelta(days=30)
 
 
 def applicable_schedules(connection) -> list[Schedule]:
@@ -31,13 +30,6 @@ def applicable_schedules(connection) -> list[Schedule]:
     if not connection.customer.fixed_assets_apply:
         schedules = [s for s in schedules if s.dataset != Dataset.FIXED_ASSETS]
     return schedules
-
-
-def estimated_monthly_requests(connection, overrides=None) -> int:
-    """The engine's estimate (integrations.selectors), which knows what each run costs."""
-    from integrations.selectors import estimated_monthly_requests as engine_estimate
-
-    return engine_estimate(connection, overrides=overrides)
 
 
 def interval_budget(connection, overrides=None) -> dict:
@@ -55,7 +47,8 @@ def interval_budget(connection, overrides=None) -> dict:
                 "runs_per_month": math.ceil(MONTH / interval),
             }
         )
-    estimate = estimated_monthly_requests(connection, overrides or None)
+    # The engine's estimate (integrations.selectors), which knows what each run costs.
+    estimate = estimated_monthly_requests(connection, overrides)
     return {
         "rows": rows,
         "estimate": estimate,

@@ -13,6 +13,14 @@ from django.utils.translation import gettext as _
 
 from integrations.datasets import Dataset
 from integrations.models import Issue, Run
+from integrations.services import (
+    connection_pause,
+    connection_resume,
+    connection_reverify,
+    mass_deletion_confirm,
+    resync,
+    run_release,
+)
 from portal.golive import require_permission
 from portal.models import AuditEntry
 
@@ -25,12 +33,10 @@ def _connection_target(connection, suffix=""):
 @transaction.atomic
 def connection_resync(*, connection, dataset=None, full=False, by):
     """Queue a manual sync of one dataset, or of every dataset when `dataset` is None."""
-    from integrations.services import resync
-
     require_permission(by, "integrations.resync_connection")
     if dataset is not None and dataset not in Dataset.values:
         raise ValidationError(_("Unknown dataset %(dataset)s.") % {"dataset": dataset})
-    runs = resync(connection=connection, dataset=dataset, full=full, by=by) or []
+    runs = resync(connection=connection, dataset=dataset, full=full, by=by)
     AuditEntry.record(
         actor=by,
         action="resync",
@@ -47,8 +53,6 @@ def connection_resync(*, connection, dataset=None, full=False, by):
 
 @transaction.atomic
 def connection_set_paused(*, connection, paused, by):
-    from integrations.services import connection_pause, connection_resume
-
     require_permission(by, "integrations.pause_connection")
     before = {"status": connection.status}
     if paused:
@@ -69,8 +73,6 @@ def connection_set_paused(*, connection, paused, by):
 
 def connection_reverify_audited(*, connection, by):
     """Re-check the token against Xledger (outside a transaction: it calls Xledger)."""
-    from integrations.services import connection_reverify
-
     require_permission(by, "integrations.reverify_connection")
     before = {"status": connection.status, "verified_ok": bool(connection.verification.get("ok"))}
     verification = connection_reverify(connection=connection, by=by)
@@ -92,8 +94,6 @@ def connection_reverify_audited(*, connection, by):
 @transaction.atomic
 def run_release_audited(*, run, by):
     """Release a stuck (queued or running) run so the dataset can run again."""
-    from integrations.services import run_release
-
     require_permission(by, "integrations.release_run")
     run = Run.objects.select_for_update().select_related("connection__customer").get(pk=run.pk)
     if run.status not in Run.ACTIVE_STATUSES:
@@ -157,8 +157,6 @@ def issue_set_status(*, issue, status, by):
 
 def issue_confirm_mass_deletion(*, issue, by):
     """Confirm a held mass deletion: the engine applies it with a full run queued now."""
-    from integrations.services import mass_deletion_confirm
-
     require_permission(by, "integrations.change_issue")
     require_permission(by, "integrations.resync_connection")
     with transaction.atomic():

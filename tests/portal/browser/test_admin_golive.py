@@ -6,8 +6,6 @@ synchronously in the test, exactly as a django-q2 worker would with the id it wa
 admin's web requests run in the live server, the Xledger calls go to an in-process sandbox.
 """
 
-import os
-
 import pytest
 from django.contrib.auth.models import Group, User
 
@@ -18,8 +16,6 @@ from integrations.xledger.sandbox import Sandbox
 from portal.models import Customer
 from portal.roles import PROJECT_MANAGERS, SUPPORT, sync_group_permissions
 from tests.admin_builders import make_submitted_customer
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = pytest.mark.browser
 
