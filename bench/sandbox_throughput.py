@@ -23,7 +23,7 @@ QUERY = """query($after: String) {
   suppliers(first: 10000, after: $after) {
     edges { cursor node { dbId code description email bankAccount company { companyNumber }
                           ownerDbId modifiedAt } }
-    pageInfo { hasNextPage endCursor }
+    pageInfo { hasNextPage }
   }
 }"""
 
@@ -37,7 +37,7 @@ def page_all(client: httpx.Client, url: str) -> tuple[int, float]:
         count += len(page["edges"])
         if not page["pageInfo"]["hasNextPage"]:
             return count, time.perf_counter() - started
-        after = page["pageInfo"]["endCursor"]
+        after = page["edges"][-1]["cursor"]  # the last edge's cursor, as Xledger's sample pages
 
 
 def cpu_model() -> str:

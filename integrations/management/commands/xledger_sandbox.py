@@ -3,13 +3,17 @@
 Prints the URL, the entity IDs and the demo tokens (deterministic for a seed, so ``make run``
 can seed the portal's demo connection with the "full" token), then serves until Ctrl-C.
 The control surface under ``/_sandbox/`` has no authentication: keep the default host.
+``--dialect`` chooses which reading of the contract the sandbox plays (``dialects.py``;
+default: ``XLEDGER_SANDBOX_DIALECT``, else "ours").
 """
 
+import os
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from integrations.xledger.sandbox import DEMO_TOKEN_PURPOSES, Sandbox
+from integrations.xledger.sandbox.dialects import DEFAULT, ENV_VAR, dialect_named
 from integrations.xledger.sandbox.server import make_server
 
 
@@ -23,10 +27,21 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=3)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--no-burst-limit", action="store_true")
+        parser.add_argument(
+            "--dialect",
+            default=os.environ.get(ENV_VAR) or DEFAULT,
+            help='"ours" or "xledger", optionally with overrides: "xledger,page_order=dbid" '
+            f"(default: ${ENV_VAR}, else {DEFAULT})",
+        )
 
     def handle(self, *args, **options):
         started = time.perf_counter()
+        try:
+            dialect = dialect_named(options["dialect"])
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         sb = Sandbox(
+            dialect=dialect,
             seed=options["seed"],
             suppliers=options["suppliers"],
             clients=options["clients"],
@@ -42,6 +57,7 @@ class Command(BaseCommand):
         out.write(f"  client entity IDs: {', '.join(map(str, sb.client_entity_ids))}")
         out.write(f"  suppliers:         {options['suppliers']} (seed {options['seed']})")
         out.write(f"  burst limit:       {'on' if sb.burst_limit else 'off'}")
+        out.write(f"  dialect:           {sb.dialect.name}")
         out.write("  demo tokens (header 'Authorization: token <token>'):")
         for name, token in sb.demo_tokens.items():
             out.write(f"    {name:<13} {token}  {DEMO_TOKEN_PURPOSES[name]}")

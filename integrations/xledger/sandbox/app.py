@@ -11,10 +11,11 @@ import httpx
 import orjson
 
 from . import control
-from .auth import AuthError, burst_allows, token_from_header
+from .auth import INVALID_TOKEN_MESSAGE, AuthError, burst_allows, token_from_header
 from .bodies import BadRequest, parse_graphql_request, read_body
+from .clock import format_wall_time
 from .context import RequestContext
-from .execution import parse_document, root_field_names, run_document
+from .execution import parse_document, root_field_names, root_page_sizes, run_document
 from .faults import (
     CONCURRENCY_LIMIT,
     CREDITS_EXHAUSTED,
@@ -23,10 +24,16 @@ from .faults import (
     DEFAULT_SLOW_SECONDS,
     HTTP_429,
     HTTP_500,
+    MAINTENANCE,
     QUERY_TIMEOUT,
 )
 
 BURST_ERROR = ("Burst rate limit reached", "BAD_REQUEST.BURST_RATE_LIMIT_REACHED")  # [known code]
+# An unknown or revoked token under revoked="http200": HTTP 200 and no code [ours].
+ACCESS_DENIED = {
+    "data": None,
+    "errors": [{"message": "Access denied. The API token is not valid."}],
+}
 GRAPHQL_PATHS = ("/graphql", "/graphql/")
 JSON = "application/json"
 
@@ -52,6 +59,7 @@ def _status_line(status: int) -> str:
         405: "405 Method Not Allowed",
         429: "429 Too Many Requests",
         500: "500 Internal Server Error",
+        503: "503 Service Unavailable",
     }[status]
 
 
@@ -100,7 +108,7 @@ class SandboxApp:
             counted_token = None
         try:
             payload, uploads = parse_graphql_request(
-                environ.get("CONTENT_TYPE", ""), read_body(environ)
+                environ.get("CONTENT_TYPE", ""), read_body(environ), sb.dialect.multipart
             )
         except BadRequest as error:
             sb.counters.count(counted_token, ())
@@ -120,10 +128,17 @@ class SandboxApp:
         params = faults.take("slow", fields)
         if params is not None:
             time.sleep(float(params.get("seconds", DEFAULT_SLOW_SECONDS)))
+        params = faults.take("maintenance", fields)
+        if params is not None:
+            status = int(params.get("status", 200))
+            return respond(start_response, status, _data_null(*MAINTENANCE))
 
+        dialect = sb.dialect
         try:
             _token, info = sb.tokens.authenticate(header)
         except AuthError as error:
+            if error.message == INVALID_TOKEN_MESSAGE and dialect.revoked == "http200":
+                return respond(start_response, 200, ACCESS_DENIED)
             return respond(start_response, 401, _errors(error.message, "UNAUTHENTICATED"))
 
         if sb.burst_limit:
@@ -139,17 +154,24 @@ class SandboxApp:
 
         if faults.take("credits_exhausted", fields) is not None:
             reset_at = sb.clock.now() + CREDITS_RESET_AFTER
-            body = _data_null(*CREDITS_EXHAUSTED, resetAt=reset_at.isoformat())
+            if dialect.reset_at == "cet_naive":
+                written = format_wall_time(reset_at.timestamp())
+            else:
+                written = reset_at.isoformat()
+            body = _data_null(*CREDITS_EXHAUSTED, resetAt=written)
             return respond(start_response, 200, body)
         if faults.take("concurrency_limit", fields) is not None:
             return respond(start_response, 200, _data_null(*CONCURRENCY_LIMIT))
-        if faults.take("query_timeout", fields) is not None:
+        sizes = root_page_sizes(document, payload.get("variables"))
+        if faults.take("query_timeout", fields, sizes) is not None:
             return respond(start_response, 200, _data_null(*QUERY_TIMEOUT))
 
         if parse_errors:
             return respond(start_response, 200, {"errors": parse_errors})
 
-        ctx = RequestContext(store=sb.store, token=info, uploads=uploads)
+        ctx = RequestContext(
+            store=sb.store, token=info, uploads=uploads, dialect=dialect, schema=sb.schema
+        )
         body = run_document(
             document,
             payload.get("variables"),

@@ -1,8 +1,13 @@
-"""Reading a GraphQL request body: JSON, or multipart per the graphql-multipart-request spec.
+"""Reading a GraphQL request body: JSON, or multipart in the dialect's form.
 
-Multipart requests carry an ``operations`` part (the JSON body), a ``map`` part saying which
-variable each file fills (``{"0": ["variables.inputs.0.node.invoiceFile"]}``), and one part
-per file. Files are also kept by part name, so a mutation may simply name the file instead.
+``multipart="spec"`` (the graphql-multipart-request spec): an ``operations`` part (the JSON
+body), a ``map`` part saying which variable each file fills
+(``{"0": ["variables.inputs.0.node.invoiceFile"]}``), and one part per file. Files are also
+kept by part name, so a mutation may simply name the file (by its filename) instead.
+
+``multipart="xledger"`` (Xledger's own form [seen]): the file parts first, then the JSON part
+(``Content-Type: application/json``, any name, possibly with a filename). The mutation names a
+file by its filename; a file part after the JSON part is lost, and ``map`` is ignored.
 """
 
 from email.parser import BytesParser
@@ -26,9 +31,13 @@ def read_body(environ) -> bytes:
     return stream.read(length) if length > 0 else b""
 
 
-def parse_graphql_request(content_type: str, body: bytes) -> tuple[dict, dict[str, Upload]]:
+def parse_graphql_request(
+    content_type: str, body: bytes, multipart: str = "spec"
+) -> tuple[dict, dict[str, Upload]]:
     """``(payload, uploads)``; payload holds query, variables and operationName."""
     if content_type.lower().startswith("multipart/form-data"):
+        if multipart == "xledger":
+            return _parse_xledger_multipart(content_type, body)
         return _parse_multipart(content_type, body)
     try:
         payload = orjson.loads(body or b"{}")
@@ -39,21 +48,46 @@ def parse_graphql_request(content_type: str, body: bytes) -> tuple[dict, dict[st
     return payload, {}
 
 
-def _parse_multipart(content_type: str, body: bytes):
+def _parts(content_type: str, body: bytes):
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
     )
     if not message.is_multipart():
         raise BadRequest("Malformed multipart body.")
+    return list(message.iter_parts())
+
+
+def _parse_xledger_multipart(content_type: str, body: bytes):
+    uploads: dict[str, Upload] = {}
+    for index, part in enumerate(_parts(content_type, body)):
+        name = part.get_param("name", header="content-disposition") or f"part{index}"
+        if name == "map":
+            continue  # the spec's map means nothing to this form
+        data = part.get_payload(decode=True) or b""
+        if part.get_content_type() == "application/json":
+            try:
+                payload = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                raise BadRequest("The JSON part is not valid JSON.") from None
+            if not isinstance(payload, dict):
+                raise BadRequest("The JSON part must be a JSON object.")
+            return payload, uploads  # parts after the JSON are never read
+        filename = part.get_filename()
+        if filename is not None:
+            uploads[name] = Upload(filename, part.get_content_type(), data)
+    raise BadRequest("A multipart request needs a part with Content-Type application/json.")
+
+
+def _parse_multipart(content_type: str, body: bytes):
     fields: dict[str, bytes] = {}
     uploads: dict[str, Upload] = {}
-    for part in message.iter_parts():
+    for part in _parts(content_type, body):
         name = part.get_param("name", header="content-disposition")
         if name is None:
             continue
         data = part.get_payload(decode=True) or b""
         filename = part.get_filename()
-        if filename is not None:
+        if filename is not None and name not in ("operations", "map"):
             uploads[name] = Upload(filename, part.get_content_type(), data)
         else:
             fields[name] = data

@@ -46,6 +46,23 @@ def format_datetime(ts: float) -> str:
     return datetime.fromtimestamp(int(ts), XLEDGER_TZ).isoformat()
 
 
+WALL_FORMAT = "%Y-%m-%dT%H:%M:%S"  # yyyy-MM-ddTHH:mm:ss, as Xledger's own sample writes it
+
+
+def format_wall_time(ts: float) -> str:
+    """CET/CEST wall time with no offset (dialects with ``datetime_offsets=False``)."""
+    return datetime.fromtimestamp(int(ts), XLEDGER_TZ).strftime(WALL_FORMAT)
+
+
+def parse_wall_time(value) -> str:
+    """A filter value as wall time for naive comparison; a value with an offset is refused."""
+    text = str(value).strip()
+    dt = datetime.fromisoformat(text)  # ValueError for anything else
+    if dt.tzinfo is not None or text.upper().endswith("Z"):
+        raise ValueError("offset")
+    return dt.isoformat()
+
+
 def parse_datetime(value) -> float:
     """Read a DateTime argument; a value without offset is taken as Oslo time like Xledger's."""
     if isinstance(value, datetime):

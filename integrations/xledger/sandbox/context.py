@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass, field
 
+from graphql import GraphQLSchema
+
 from .auth import Token
+from .dialects import OURS, Dialect
 from .store import Store
 
 
@@ -15,6 +18,8 @@ class RequestContext:
     extra_errors: list[dict] = field(default_factory=list)
     # Set when addGLImportItems processed inputs, so drop_after_store knows to fire.
     mutation_stored: bool = False
+    dialect: Dialect = OURS
+    schema: GraphQLSchema | None = None  # the sandbox's own schema (its dialect's)
 
     def visible_entities(self) -> set[int]:
         return {self.token.entity_db_id} | self.store.children_of(self.token.entity_db_id)

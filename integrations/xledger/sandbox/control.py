@@ -3,7 +3,8 @@
 It is protected by nothing but the address the server binds to (127.0.0.1 by default):
 never expose a sandbox on a public interface. All bodies are JSON.
 
-    GET    /_sandbox/info                        owner/client entity ids, demo tokens, settings
+    GET    /_sandbox/info                        owner/client entity ids, demo tokens, settings,
+                                                 the dialect's name and knobs
     GET    /_sandbox/records/<kind>              every record, as the API answers them
     POST   /_sandbox/records/<kind>              {field: value, ...}        -> {"dbId": n}
     PATCH  /_sandbox/records/<kind>/<dbId>       {field: value, ...}  (modifiedAt moves to now)
@@ -14,6 +15,8 @@ never expose a sandbox on a public interface. All bodies are JSON.
     POST   /_sandbox/faults                      {"name": ..., "count": n, "probability": p, ...}
     DELETE /_sandbox/faults                      clear every fault
     POST   /_sandbox/burst_limit                 {"enabled": true|false}
+    GET    /_sandbox/transaction_sources         ["LEV", "IMP", "SEMINE"]
+    POST   /_sandbox/transaction_sources         {"codes": [...]}  (replaces them)
     POST   /_sandbox/clock                       {"now": "<ISO>"|null} or {"advance": seconds}
     GET    /_sandbox/counts                      {"total": n, "by_field": {...}}
     POST   /_sandbox/counts/token                {"token": "..."}            -> {"count": n}
@@ -69,6 +72,7 @@ def _route(sb, method: str, parts: list[str], body: dict):  # noqa: C901 - a fla
                 "demo_tokens": sb.demo_tokens,
                 "burst_limit": sb.burst_limit,
                 "faults": sb.faults.describe(),
+                "dialect": {"name": sb.dialect.name, **sb.dialect.knobs()},
             }
         case ("GET", ["records", kind]):
             return sb.records(kind)
@@ -110,6 +114,11 @@ def _route(sb, method: str, parts: list[str], body: dict):  # noqa: C901 - a fla
                 now = body.get("now")
                 sb.set_now(datetime.fromisoformat(now) if now else None)
             return {"now": sb.clock.now().isoformat()}
+        case ("GET", ["transaction_sources"]):
+            return sb.transaction_sources
+        case ("POST", ["transaction_sources"]):
+            sb.set_transaction_sources(body["codes"])
+            return {"ok": True}
         case ("GET", ["counts"]):
             return {"total": sb.request_count, "by_field": sb.requests_by_field}
         case ("POST", ["counts", "token"]):

@@ -13,15 +13,17 @@ from graphql import (
     parse,
     validate,
 )
+from graphql.utilities import value_from_ast_untyped
 
 from .fastpath import execute_fast
-from .resolvers import SCHEMA
+from .listing import DEFAULT_PAGE_SIZE
 
 # Codes for errors graphql-core raises without one [ours, after Apollo's names].
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INVALID_VALUE = "INVALID_VALUE"
 INTERNAL_ERROR = "INTERNAL_SERVER_ERROR"
+FORBIDDEN = "FORBIDDEN"
 
 
 def format_error(error: GraphQLError, default_code: str = INTERNAL_ERROR) -> dict:
@@ -55,9 +57,36 @@ def root_field_names(document: DocumentNode | None) -> list[str]:
     return names
 
 
+def root_page_sizes(document: DocumentNode | None, variables) -> dict[str, list[int]]:
+    """The page size each root list field asks for (first, else last, else the default)."""
+    sizes: dict[str, list[int]] = {}
+    if document is None:
+        return sizes
+    variables = variables if isinstance(variables, dict) else {}
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        for selection in definition.selection_set.selections:
+            if not isinstance(selection, FieldNode):
+                continue
+            args = {a.name.value: a.value for a in selection.arguments or ()}
+            size = None
+            for name in ("first", "last"):
+                if size is None and name in args:
+                    try:
+                        size = value_from_ast_untyped(args[name], variables)
+                    except Exception:  # noqa: BLE001 - validation reports it later
+                        size = None
+            if not isinstance(size, int) or isinstance(size, bool):
+                size = DEFAULT_PAGE_SIZE
+            sizes.setdefault(selection.name.value, []).append(size)
+    return sizes
+
+
 def run_document(document: DocumentNode, variables, operation_name, ctx, *, fast=True) -> dict:
     """The response body (as a dict) for an authenticated request."""
-    validation_errors = validate(SCHEMA, document)
+    schema = ctx.schema
+    validation_errors = validate(schema, document)
     if validation_errors:
         return {"errors": [format_error(e, VALIDATION_FAILED) for e in validation_errors]}
     if variables is not None and not isinstance(variables, dict):
@@ -65,10 +94,10 @@ def run_document(document: DocumentNode, variables, operation_name, ctx, *, fast
 
     answer = None
     if fast:
-        answer = execute_fast(SCHEMA, document, variables, operation_name, ctx)
+        answer = execute_fast(schema, document, variables, operation_name, ctx)
     if answer is None:
         result = execute_sync(
-            SCHEMA,
+            schema,
             document,
             context_value=ctx,
             variable_values=variables,
@@ -83,6 +112,10 @@ def run_document(document: DocumentNode, variables, operation_name, ctx, *, fast
 
     body = {"data": data}
     formatted = [format_error(e) for e in errors] + ctx.extra_errors
+    if ctx.dialect.missing_scope == "null":
+        forbidden = [e for e in formatted if e.get("code") == FORBIDDEN]
+        if forbidden:  # a field out of scope refuses the whole request
+            return {"data": None, "errors": forbidden}
     if formatted:
         body["errors"] = formatted
     return body

@@ -20,9 +20,10 @@ try:  # graphql-core 3.3 internals; on older versions every request takes the pl
 except ImportError:  # pragma: no cover
     Executor = None
 
-from .listing import list_page
+from .listing import db_id_cursor, list_page
 from .records import NESTED_FIELDS, NESTED_WRAPS
 from .resolvers import page_info
+from .schema import INT64_STRING
 
 # Root list fields whose records are plain slotted records (the bulk kinds).
 FAST_FIELDS = frozenset(
@@ -86,6 +87,12 @@ def execute_fast(schema, document, variables, operation_name, ctx):
     return data, errors
 
 
+def _is_int64_string(field) -> bool:
+    """Leaves typed Int64String are written as strings (graphql-core's serializer does that
+    on the plain path; here the generated expression does)."""
+    return get_named_type(field.type).name == INT64_STRING
+
+
 def _plan_root(executor, root_type, key, details):
     name = details[0].node.name.value
     if name == "__typename":
@@ -125,7 +132,7 @@ def _plan_connection(executor, connection_type: GraphQLObjectType, details):
             if how == "const":
                 result[key] = plan
             elif how == "edges":
-                result[key] = plan(store)(page.records)
+                result[key] = plan(store, page.encode)(page.records)
             else:
                 result[key] = plan(page)
         return result
@@ -171,14 +178,17 @@ def _plan_edge(executor, edge_type, details):
         else:
             raise NotFast(name)
 
-    def for_store(store):
+    def for_store(store, encode_cursor):
         code = _Code()
         items = []
         for key, how, plan in parts:
             if how == "const":
                 items.append((key, repr(plan)))
             elif how == "cursor":
-                items.append((key, "str(r.dbId)"))
+                if encode_cursor is db_id_cursor:
+                    items.append((key, "str(r.dbId)"))
+                else:
+                    items.append((key, f"{code.name_for(encode_cursor)}(r.dbId)"))
             else:
                 items.append((key, plan(store, code)))
         return code.compile_list(_dict_display(items))
@@ -234,7 +244,8 @@ def _plan_node(executor, node_type: GraphQLObjectType, details):
             if attr is None:
                 raise NotFast(name)
             if make is None:
-                fields.append((key, "attr", _attr(attr)))
+                how = "str" if _is_int64_string(node_type.fields[name]) else "attr"
+                fields.append((key, how, _attr(attr)))
             else:
                 nested_type = get_named_type(node_type.fields[name].type)
                 picks = _plan_nested(executor, nested_type, sub)
@@ -242,7 +253,8 @@ def _plan_node(executor, node_type: GraphQLObjectType, details):
         elif name in node_type.fields:
             if node_type.fields[name].args or sub[0].node.selection_set:
                 raise NotFast(name)
-            fields.append((key, "attr", _attr(name)))
+            how = "str" if _is_int64_string(node_type.fields[name]) else "attr"
+            fields.append((key, how, _attr(name)))
         else:
             raise NotFast(name)
 
@@ -253,6 +265,8 @@ def _plan_node(executor, node_type: GraphQLObjectType, details):
                 items.append((key, repr(plan)))
             elif how == "attr":
                 items.append((key, f"r.{plan}"))
+            elif how == "str":  # Int64String: every such attribute may be None
+                items.append((key, f"(None if r.{plan} is None else str(r.{plan}))"))
             else:
                 items.append((key, _nested_expression(store, code, *plan)))
         return _dict_display(items)
@@ -265,9 +279,9 @@ def _plan_nested(executor, nested_type, details):
     for key, sub in _subfields(executor, nested_type, details):
         name = sub[0].node.name.value
         if name == "__typename":
-            picks.append((key, None, nested_type.name))
+            picks.append((key, None, nested_type.name, False))
         elif name in nested_type.fields and not sub[0].node.selection_set:
-            picks.append((key, name, None))
+            picks.append((key, name, None, _is_int64_string(nested_type.fields[name])))
         else:
             raise NotFast(name)
     return picks
@@ -276,7 +290,14 @@ def _plan_nested(executor, nested_type, details):
 def _pick(full: dict | None, picks):
     if full is None:
         return None
-    return {key: const if name is None else full[name] for key, name, const in picks}
+    return {
+        key: const if name is None else _leaf(full[name], as_string)
+        for key, name, const, as_string in picks
+    }
+
+
+def _leaf(value, as_string: bool):
+    return str(value) if as_string and value is not None else value
 
 
 def _nested_expression(store, code: _Code, attr: str, make, picks) -> str:
@@ -287,10 +308,15 @@ def _nested_expression(store, code: _Code, attr: str, make, picks) -> str:
         table = {e.dbId: _pick(make(e.dbId, store), picks) for e in store.entities.records}
         return f"{code.name_for(table)}.get(r.{attr})"
     variable = code.variable()
-    inner = [
-        (key, repr(const) if name is None else variable if name == wraps else "None")
-        for key, name, const in picks
-    ]
-    if any(name is not None and name != wraps for _key, name, _const in picks):
+
+    def leaf(name, const, as_string):
+        if name is None:
+            return repr(const)
+        if name != wraps:
+            return "None"
+        return f"str({variable})" if as_string else variable
+
+    inner = [(key, leaf(name, const, as_string)) for key, name, const, as_string in picks]
+    if any(name is not None and name != wraps for _key, name, _const, _s in picks):
         raise NotFast(attr)
     return f"(None if ({variable} := r.{attr}) is None else {_dict_display(inner)})"

@@ -2,12 +2,14 @@
 
 A fault fires on every request, on the next ``count`` requests, or with a ``probability``
 drawn from a seeded generator (so a flaky run can be replayed). ``field`` limits a fault to
-requests that ask for that root field, e.g. only the invoice mutation.
+requests that ask for that root field, e.g. only the invoice mutation; ``min_first=N`` to
+requests that ask (that field) for a page larger than N, so a client that shrinks its pages
+gets through (meant for ``query_timeout``). ``maintenance`` answers 200, or ``status=503``.
 """
 
 import random
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,6 +21,7 @@ FAULT_NAMES = (
     "concurrency_limit",
     "query_timeout",
     "drop_after_store",
+    "maintenance",
 )
 
 # What each fault answers [codes known from Xledger's docs; bodies and HTTP errors ours].
@@ -31,6 +34,11 @@ CONCURRENCY_LIMIT = (
 QUERY_TIMEOUT = ("Your query timed out.", "BAD_REQUEST.QUERY_TIMEOUT")
 HTTP_500 = ("Internal server error.", "INTERNAL_SERVER_ERROR")
 HTTP_429 = ("Too many requests.", "TOO_MANY_REQUESTS")
+# An error code the client does not know [ours]: Xledger's sample retries such errors for long.
+MAINTENANCE = (
+    "Xledger is undergoing maintenance. Please try again later.",
+    "SERVICE_UNAVAILABLE",
+)
 DEFAULT_RETRY_AFTER_SECONDS = 1
 DEFAULT_SLOW_SECONDS = 1.0
 
@@ -63,8 +71,16 @@ class Faults:
             else:
                 self._faults.pop(name, None)
 
-    def take(self, name: str, fields: Collection[str] = frozenset()) -> dict | None:
-        """The fault's parameters if it fires on this request (using up one of its count)."""
+    def take(
+        self,
+        name: str,
+        fields: Collection[str] = frozenset(),
+        sizes: Mapping[str, list[int]] | None = None,
+    ) -> dict | None:
+        """The fault's parameters if it fires on this request (using up one of its count).
+
+        ``sizes`` holds the page size each root field asks for, for ``min_first``.
+        """
         with self._lock:
             fault = self._faults.get(name)
             if fault is None:
@@ -72,6 +88,12 @@ class Faults:
             only = fault.params.get("field")
             if only is not None and only not in fields:
                 return None
+            min_first = fault.params.get("min_first")
+            if min_first is not None:
+                sizes = sizes or {}
+                asked = sizes.get(only, []) if only is not None else sum(sizes.values(), [])
+                if not any(size > int(min_first) for size in asked):
+                    return None
             if fault.probability is not None and self._rng.random() >= fault.probability:
                 return None
             fault.fired += 1

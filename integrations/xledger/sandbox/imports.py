@@ -2,7 +2,10 @@
 
 Partial success is our reading [ours]: an input that fails validation is not stored and yields
 one error naming its ``clientId``; the other inputs of the same call are stored and answered
-in ``edges``. That lets a sender tell exactly which lines of a batch went in.
+in ``edges``. That lets a sender tell exactly which lines of a batch went in. Other dialects
+refuse the whole call, or name the bad inputs only by their index in ``path``
+(``Dialect.batch_errors``), refuse an empty batch (``empty_batch``) and unknown transaction
+sources (``transaction_source_required``).
 """
 
 from dataclasses import dataclass
@@ -11,12 +14,14 @@ from decimal import Decimal, InvalidOperation
 
 from graphql import GraphQLError
 
-from .clock import format_datetime
 from .context import RequestContext
 from .listing import forbidden_error
 
 MAX_INPUTS = 500  # [known: batch mutations take up to 500 nodes]
 VALIDATION_CODE = "BAD_REQUEST.VALIDATION"  # [ours]
+EMPTY_BATCH_MESSAGE = "inputs must not be empty"  # [ours] for empty_batch="invalid"
+# The installation's transaction sources as seeded; "SEMINE" is the product's default [ours].
+TRANSACTION_SOURCES = ("LEV", "IMP", "SEMINE")
 REQUIRED_FIELDS = ("invoiceNumber", "extIdentifier")
 DATE_FIELDS = ("postedDate", "invoiceDate", "dueDate")
 AMOUNT_FIELDS = ("amount", "invoiceAmount", "taxAmount")
@@ -40,14 +45,17 @@ def too_many_inputs_error() -> GraphQLError:
     )
 
 
-def validation_error(message: str, client_id, path: list) -> dict:
-    """One rejected input, in the shape a client sees it [ours]."""
-    return {
-        "message": message,
-        "code": VALIDATION_CODE,
-        "path": path,
-        "extensions": {"clientId": client_id},
-    }
+def validation_error(message: str, client_id, path: list, index: int, how: str) -> dict:
+    """One rejected input, in the shape a client sees it: named by its clientId [ours], or
+    by its index in the path (``batch_errors`` "whole" and "partial_by_index")."""
+    if how == "partial":
+        return {
+            "message": message,
+            "code": VALIDATION_CODE,
+            "path": path,
+            "extensions": {"clientId": client_id},
+        }
+    return {"message": message, "code": VALIDATION_CODE, "path": [*path, "inputs", index]}
 
 
 def _decimal(value) -> Decimal | None:
@@ -133,6 +141,10 @@ def _problems(node: dict, ctx: RequestContext, lookups: _Lookups, reachable: set
             problems.append(f"unknown {what} {shown!r} for owner {owner}")
         else:
             codes[name] = {"code": record.code}
+    if ctx.dialect.transaction_source_required:
+        source = (node.get("transactionSource") or {}).get("code")
+        if source not in ctx.store.transaction_sources:
+            problems.append(f"unknown transactionSource {source!r}")
     if node.get("taxRule") is not None:
         code = lookups.tax_rule(node["taxRule"], owners)
         if code is None:
@@ -143,18 +155,22 @@ def _problems(node: dict, ctx: RequestContext, lookups: _Lookups, reachable: set
 
 
 def _file(value, uploads: dict) -> tuple[str | None, int | None]:
-    """The attachment's name and size: an uploaded part, or a name matching one."""
+    """The attachment's name and size: an uploaded part, or a name matching one. A name that no
+    file part of the request carries attaches nothing: the stored item's `invoiceFile` stays
+    empty, which is how a sender can read back whether its file arrived [ours]."""
     if isinstance(value, Upload):
         return value.filename, len(value.data)
     if isinstance(value, str):
         for upload in uploads.values():
             if upload.filename == value:
                 return value, len(upload.data)
-        return value, None
     return None, None
 
 
-def add_gl_import_items(ctx: RequestContext, inputs: list[dict], path: list) -> dict:
+def add_gl_import_items(ctx: RequestContext, inputs: list[dict], path: list) -> dict | None:
+    dialect = ctx.dialect
+    if not inputs and dialect.empty_batch == "invalid":  # before any permission check
+        raise GraphQLError(EMPTY_BATCH_MESSAGE, extensions={"code": VALIDATION_CODE})
     if "addGLImportItems" not in ctx.token.scopes:
         raise forbidden_error("addGLImportItems")
     if len(inputs) > MAX_INPUTS:
@@ -162,15 +178,27 @@ def add_gl_import_items(ctx: RequestContext, inputs: list[dict], path: list) -> 
     store = ctx.store
     lookups = _Lookups(ctx)
     reachable = ctx.visible_entities()
-    edges = []
-    created_at = format_datetime(store.clock.timestamp())
-    for item in inputs:
-        client_id = item.get("clientId")
+    checked = []
+    errors = []
+    for index, item in enumerate(inputs):
         node = item.get("node") or {}
         problems, owner, codes = _problems(node, ctx, lookups, reachable)
         if problems:
-            ctx.extra_errors.append(validation_error("; ".join(problems), client_id, path))
-            continue
+            errors.append(
+                validation_error(
+                    "; ".join(problems), item.get("clientId"), path, index, dialect.batch_errors
+                )
+            )
+        else:
+            checked.append((item, owner, codes))
+    ctx.extra_errors.extend(errors)
+    if errors and dialect.batch_errors == "whole":
+        return None  # nothing of the call is stored
+    edges = []
+    created_at = store.format_ts(store.clock.timestamp())
+    for item, owner, codes in checked:
+        client_id = item.get("clientId")
+        node = item.get("node") or {}
         file_name, file_size = _file(node.get("invoiceFile"), ctx.uploads)
         refs = {name: _code_ref(node.get(name)) for name in CODE_REFS}
         record = store.insert(

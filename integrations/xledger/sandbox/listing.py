@@ -4,13 +4,19 @@ Both the plain executor's resolvers and the fast path call ``list_page``, so the
 only differ in how they turn the chosen records into JSON.
 """
 
+import base64
+import binascii
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from graphql import GraphQLError
 
 from .auth import forbidden_message
-from .clock import parse_datetime
+from .clock import parse_datetime, parse_wall_time
 from .context import RequestContext
+from .dialects import Dialect
+from .store import shuffled_key
 
 MAX_PAGE_SIZE = 10_000  # [known]
 DEFAULT_PAGE_SIZE = 1_000  # when neither first nor last is given [ours]
@@ -45,22 +51,52 @@ def owner_set_ids(ctx: RequestContext, owner_set: str | None) -> set[int]:
     return {own} | store.children_of(own)
 
 
+def db_id_cursor(db_id: int) -> str:
+    """The cursor is the record's dbId [known]."""
+    return str(db_id)
+
+
+_OPAQUE_PREFIX = "xl:"
+
+
+def opaque_cursor(db_id: int) -> str:
+    """An opaque cursor (page_order="shuffled"): base64url of the dbId, not the dbId itself."""
+    return base64.urlsafe_b64encode(f"{_OPAQUE_PREFIX}{db_id}".encode()).decode("ascii")
+
+
+def cursor_encoder(dialect: Dialect) -> Callable[[int], str]:
+    return opaque_cursor if dialect.page_order == "shuffled" else db_id_cursor
+
+
+def _decode_cursor(value, dialect: Dialect) -> int:
+    if dialect.page_order != "shuffled":
+        return int(value)
+    text = base64.urlsafe_b64decode(str(value).encode("ascii")).decode("ascii")
+    if not text.startswith(_OPAQUE_PREFIX):
+        raise ValueError(value)
+    return int(text[len(_OPAQUE_PREFIX) :])
+
+
 @dataclass
 class Page:
     records: list
     has_next: bool
     has_previous: bool
+    encode: Callable[[int], str] = db_id_cursor
+
+    def cursor(self, record) -> str:
+        return self.encode(record.dbId)
 
     def cursor_at(self, index: int) -> str | None:
-        return str(self.records[index].dbId) if self.records else None
+        return self.encode(self.records[index].dbId) if self.records else None
 
 
-def _cursor(value, name: str) -> int | None:
+def _cursor(value, name: str, dialect: Dialect) -> int | None:
     if value is None:
         return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return _decode_cursor(value, dialect)
+    except (TypeError, ValueError, UnicodeError, binascii.Error):
         raise GraphQLError(
             f"Invalid cursor in '{name}'.", extensions={"code": "BAD_REQUEST"}
         ) from None
@@ -72,18 +108,34 @@ def _size(value, name: str) -> int | None:
     return value
 
 
-def _predicate(args: dict):
+def _since_test(value, dialect: Dialect):
+    if not dialect.datetime_offsets:
+        # Wall time compared as wall time, like a server storing CET: in the hour repeated
+        # when summer time ends, 02:05 (second pass) sorts before 02:40 (first pass).
+        try:
+            since_wall = parse_wall_time(value)
+        except ValueError:
+            raise GraphQLError(
+                f"Invalid {dialect.datetime_scalar} in 'modifiedAt_gte': expected "
+                "yyyy-MM-ddTHH:mm:ss (CET/CEST) without offset.",
+                extensions={"code": "BAD_REQUEST"},
+            ) from None
+        return lambda r: r.modifiedAt >= since_wall
+    try:
+        since = parse_datetime(value)
+    except ValueError:
+        raise GraphQLError(
+            "Invalid DateTime in 'modifiedAt_gte'.", extensions={"code": "BAD_REQUEST"}
+        ) from None
+    return lambda r: r.modifiedTs >= since
+
+
+def _predicate(args: dict, dialect: Dialect):
     """A test on one record for the list's filter, or None when nothing is filtered."""
     filters = args.get("filter") or {}
     tests = []
     if filters.get("modifiedAt_gte") is not None:
-        try:
-            since = parse_datetime(filters["modifiedAt_gte"])
-        except ValueError:
-            raise GraphQLError(
-                "Invalid DateTime in 'modifiedAt_gte'.", extensions={"code": "BAD_REQUEST"}
-            ) from None
-        tests.append(lambda r: r.modifiedTs >= since)
+        tests.append(_since_test(filters["modifiedAt_gte"], dialect))
     if filters.get("objectKindDbId") is not None:
         kind_id = filters["objectKindDbId"]
         tests.append(lambda r: r.objectKindDbId == kind_id)
@@ -108,11 +160,15 @@ def list_page(ctx: RequestContext, field_name: str, args: dict) -> Page:
     else:
         table = store.tables[field_name]
     by = "dbId" if field_name == "entities" else "ownerDbId"
+    dialect = ctx.dialect
 
     first = _size(args.get("first"), "first")
     last = _size(args.get("last"), "last")
-    after = _cursor(args.get("after"), "after")
-    before = _cursor(args.get("before"), "before")
+    after = _cursor(args.get("after"), "after", dialect)
+    before = _cursor(args.get("before"), "before", dialect)
+    if first is None and last is not None and before is None:
+        if dialect.last_semantics == "forward":  # last: N read as a forward page size [seen]
+            first, last = last, None
     if first is None and last is None:
         first = DEFAULT_PAGE_SIZE
 
@@ -120,12 +176,20 @@ def list_page(ctx: RequestContext, field_name: str, args: dict) -> Page:
     all_entities = store.entities.by_id.keys()
     if by == "ownerDbId" and owners >= all_entities:
         owners = None  # sees every entity: skip the per-record check
-    test = _predicate(args)
+    test = _predicate(args, dialect)
+    # Deltas are a change log: always in sequence order, whatever the dialect.
+    shuffled = dialect.page_order == "shuffled" and field_name != "supplier_deltas"
 
     with store.lock:
-        records = table.records
-        start = table.start_after(after) if after is not None else 0
-        end = table.end_before(before) if before is not None else len(records)
+        if shuffled:
+            keys, records = table.shuffled(store.salt)
+            salt = store.salt
+            start = bisect_right(keys, shuffled_key(after, salt)) if after is not None else 0
+            end = bisect_left(keys, shuffled_key(before, salt)) if before is not None else len(keys)
+        else:
+            records = table.records
+            start = table.start_after(after) if after is not None else 0
+            end = table.end_before(before) if before is not None else len(records)
         if first is not None:
             chosen, has_next = _forward(records, start, end, first, by, owners, test)
             has_previous = False
@@ -134,7 +198,7 @@ def list_page(ctx: RequestContext, field_name: str, args: dict) -> Page:
         else:
             chosen, has_previous = _backward(records, start, end, last, by, owners, test)
             has_next = False
-    return Page(chosen, has_next, has_previous)
+    return Page(chosen, has_next, has_previous, cursor_encoder(dialect))
 
 
 def _forward(records, start, end, first, by, owners, test):

@@ -70,6 +70,7 @@ class TaxTableSetup:
     taxPercent: float
     accountDbId: int | None
     ownerDbId: int
+    dateFrom: str | None = None  # a rule's rate changes over time: the latest not after today
 
 
 @dataclass(slots=True)
@@ -214,6 +215,7 @@ NESTED_FIELDS = {
     ("Account", "owner"): ("ownerDbId", _entity_ref),
     ("Asset", "assetGroup"): ("assetGroupDbId", _db_id_ref),
     ("Asset", "assetStatus"): ("assetStatusName", _asset_status),
+    ("Asset", "owner"): ("ownerDbId", _entity_ref),
     ("GLImportItem", "owner"): ("ownerDbId", _entity_ref),
     ("GLImportItemError", "errorLevel"): (None, _error_level),
     ("SupplierDelta", "dbId"): ("supplierDbId", None),

@@ -6,6 +6,7 @@ end-to-end tests, and ``manage.py xledger_sandbox`` runs it as its own process.
 
 import dataclasses
 import threading
+import zlib
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -23,9 +24,10 @@ from .auth import (
 )
 from .clock import Clock
 from .counters import RequestCounters
+from .dialects import OURS, Dialect, resolve_dialect
 from .faults import Faults
 from .records import EDITABLE_KINDS, KINDS, NESTED_FIELDS, nested_value
-from .resolvers import SCHEMA
+from .resolvers import build_executable_schema
 from .seed import OWNER_DB_ID, seed_store
 from .server import serve_in_thread
 from .store import Store
@@ -38,7 +40,7 @@ DEMO_TOKEN_PURPOSES = {
     "read_only": "every read scope, no addGLImportItems",
     "no_suppliers": "everything except suppliers and supplier_deltas",
     "client": "all scopes, on the first client entity",
-    "revoked": "a token that has been revoked (answers 401)",
+    "revoked": "a token that has been revoked (answers 401, or 200 in dialect revoked=http200)",
 }
 
 # API-style names accepted by the control surface -> record attribute (and sub-key).
@@ -53,7 +55,7 @@ _DEFAULTS = {
     "currencies": {},
     "objectKinds": {},
     "objectValues": {"dateFrom": None, "dateTo": None},
-    "taxTableSetups": {"accountDbId": None},
+    "taxTableSetups": {"accountDbId": None, "dateFrom": None},
     "accounts": {"chartOfAccountDbId": 101, "posting": True, "vat": False, "balanceSheet": False},
     "assets": {"datePurchased": None, "assetGroupDbId": None, "assetStatusName": None},
     "glImportItemErrors": {
@@ -72,10 +74,15 @@ class Sandbox:
         clients: int = 3,
         burst_limit: bool = True,
         now: datetime | None = None,
+        dialect: Dialect | str | None = None,
     ):
+        """``dialect``: a ``Dialect``, a preset name ("ours", "xledger", with optional
+        ``,knob=value`` overrides), or None for ``XLEDGER_SANDBOX_DIALECT`` (default "ours")."""
         self.seed = seed
+        self.dialect = resolve_dialect(dialect)
+        self.schema = build_executable_schema(self.dialect)
         self.clock = Clock(now)
-        self.store = Store(self.clock)
+        self.store = Store(self.clock, self.dialect, zlib.crc32(f"sandbox-order-{seed}".encode()))
         seed_store(
             self.store, seed=seed, suppliers=suppliers, clients=clients, now=self.clock.now()
         )
@@ -141,7 +148,10 @@ class Sandbox:
         values = {**_DEFAULTS[kind], **_flatten(kind, fields)}
         values.setdefault("ownerDbId", self.owner_db_id)
         if kind == "glImportItemErrors":
-            values.setdefault("createdAt", self.clock.now().isoformat())
+            if self.dialect.datetime_offsets:
+                values.setdefault("createdAt", self.clock.now().isoformat())
+            else:
+                values.setdefault("createdAt", self.store.format_ts(self.clock.timestamp()))
         return self.store.insert(kind, **values).dbId
 
     def change_record(self, kind: str, db_id: int, **fields) -> None:
@@ -153,11 +163,16 @@ class Sandbox:
         self.store.delete(kind, db_id)
 
     def records(self, kind: str) -> list[dict]:
-        """Every record of ``kind`` with every field, as the API answers them."""
+        """Every record of ``kind`` with every field, as the API answers them.
+
+        Whatever the dialect, this lists every field the sandbox knows (also those the dialect
+        hides, such as an object kind's ``code``) and dbIds as integers; date-times are
+        written as the dialect writes them.
+        """
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
         type_name = KINDS[kind][1]
-        node_type = SCHEMA.type_map[type_name]
+        node_type = build_executable_schema(OURS).type_map[type_name]
         with self.store.lock:
             records = list(self.store.tables[kind].records)
         rows = []
@@ -179,6 +194,19 @@ class Sandbox:
         """Stored GL import items, amounts as Decimal."""
         with self.store.lock:
             return [dataclasses.asdict(r) for r in self.store.tables["glImportItems"].records]
+
+    @property
+    def transaction_sources(self) -> list[str]:
+        """The installation's transaction source codes (checked when the dialect requires)."""
+        with self.store.lock:
+            return sorted(self.store.transaction_sources)
+
+    def set_transaction_sources(self, codes) -> None:
+        """Replace the installation's transaction sources (e.g. remove "SEMINE")."""
+        if isinstance(codes, str):
+            raise TypeError("codes must be a list of strings")
+        with self.store.lock:
+            self.store.transaction_sources = {str(code) for code in codes}
 
     def set_fault(self, name: str, count: int | None = None, probability=None, **params) -> None:
         self.faults.set(name, count=count, probability=probability, **params)

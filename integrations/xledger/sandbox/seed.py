@@ -9,7 +9,7 @@ import random
 from datetime import date, datetime, timedelta
 from operator import mul
 
-from .clock import format_datetime
+from .imports import TRANSACTION_SOURCES
 from .records import (
     Account,
     Asset,
@@ -79,6 +79,27 @@ VAT_CODES = (
     ("86", "Kjøp av tjenester fra utlandet, fradrag", 25.0, "2710"),
     ("91", "Kjøp av klimakvoter og gull, fradrag", 25.0, "2710"),
 )
+
+# Rate history of some VAT codes: (percent, dateFrom) per setup, in dbId order. FUTURE is
+# replaced by a date some months after the sandbox clock, so that the rate in force and the
+# announced rate differ; "13" lists a later dbId with an earlier dateFrom on purpose. Codes not
+# listed get one setup from DEFAULT_SETUP_FROM.
+FUTURE = "future"
+DEFAULT_SETUP_FROM = "2016-01-01"
+VAT_RATE_HISTORY = {
+    "1": ((24.0, "2001-01-01"), (25.0, "2005-01-01")),
+    "3": ((25.0, "2016-01-01"), (26.0, FUTURE)),
+    "11": ((14.0, "2016-01-01"), (15.0, "2018-01-01")),
+    "13": ((12.0, "2018-01-01"), (10.0, "2016-01-01"), (8.0, "2010-01-01")),
+    "31": ((15.0, "2018-01-01"), (16.0, FUTURE)),
+}
+
+
+def announced_date(now: datetime) -> str:
+    """The first of the month about half a year after ``now``: a rate change announced."""
+    later = now.date() + timedelta(days=180)
+    return later.replace(day=1).isoformat()
+
 
 # A Norwegian chart of accounts in the NS 4102 shape: "<code> <description>" per line.
 _CHART = """
@@ -346,7 +367,9 @@ def seed_store(store: Store, *, seed: int, suppliers: int, clients: int, now: da
 
     def stamp() -> tuple[str, float]:
         ts = float(now_ts - int(rng.random() * year))
-        return format_datetime(ts), ts
+        return store.format_ts(ts), ts
+
+    store.transaction_sources = set(TRANSACTION_SOURCES)
 
     entities = store.tables["entities"]
     owner_name = f"{rng.choice(SURNAMES)} Konsern AS"
@@ -405,12 +428,14 @@ def seed_store(store: Store, *, seed: int, suppliers: int, clients: int, now: da
         values.append(value)
         return value
 
+    future = announced_date(now)
     for code, description, percent, tax_account in VAT_CODES:
         value = add_value("TAX_RULE", code, description, OWNER_DB_ID)
-        setups.append(
-            TaxTableSetup(setups.take_id(), value.dbId, percent, account_ids.get(tax_account),
-                          OWNER_DB_ID)
-        )  # fmt: skip
+        for rate, date_from in VAT_RATE_HISTORY.get(code, ((percent, DEFAULT_SETUP_FROM),)):
+            setups.append(
+                TaxTableSetup(setups.take_id(), value.dbId, rate, account_ids.get(tax_account),
+                              OWNER_DB_ID, future if date_from == FUTURE else date_from)
+            )  # fmt: skip
     for i, name in enumerate(DEPARTMENTS):
         add_value("AVDELING", str(10 * (i + 1)), name, OWNER_DB_ID)
     for owner in [OWNER_DB_ID, *client_ids]:

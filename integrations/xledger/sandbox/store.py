@@ -9,7 +9,8 @@ import threading
 from bisect import bisect_left, bisect_right
 from datetime import timedelta
 
-from .clock import Clock, format_datetime
+from .clock import Clock, format_datetime, format_wall_time
+from .dialects import OURS, Dialect
 from .records import KINDS, TIMESTAMPED_KINDS, SupplierDelta
 
 # How long supplier deltas are kept, in sandbox time [seen: "3 days"].
@@ -30,8 +31,19 @@ DB_ID_BASE = {
 }
 
 
+def shuffled_key(db_id: int, salt: int) -> int:
+    """The place of a dbId in a shuffled listing: a seeded 32-bit mix (murmur3's finaliser, a
+    bijection on 32 bits, so no two dbIds share a place), stable for a dbId."""
+    h = (db_id ^ salt) & 0xFFFFFFFF
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
 class Table:
-    __slots__ = ("records", "ids", "by_id", "next_id", "version")
+    __slots__ = ("records", "ids", "by_id", "next_id", "version", "_shuffled")
 
     def __init__(self, first_id: int):
         self.version = 0  # bumped on every change, so cached indexes know when to rebuild
@@ -39,6 +51,23 @@ class Table:
         self.ids: list[int] = []
         self.by_id: dict[int, object] = {}
         self.next_id = first_id
+        self._shuffled = None
+
+    def shuffled(self, salt: int) -> tuple[list[int], list]:
+        """(keys, records) in ``shuffled_key`` order, rebuilt only after the table changed.
+
+        The caller holds the store's lock.
+        """
+        cached = self._shuffled
+        if cached is None or cached[0] != (self.version, len(self.records), salt):
+            pairs = sorted((shuffled_key(r.dbId, salt), r) for r in self.records)
+            # keys are distinct (the mix is a bijection on 32 bits), so records never compare
+            cached = self._shuffled = (
+                (self.version, len(self.records), salt),
+                [k for k, _ in pairs],
+                [r for _, r in pairs],
+            )
+        return cached[1], cached[2]
 
     def append(self, record) -> None:
         self.records.append(record)
@@ -70,8 +99,11 @@ class Table:
 class Store:
     """All records of one sandbox, with the entity tree that decides who sees what."""
 
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, dialect: Dialect = OURS, salt: int = 0):
         self.clock = clock
+        self.dialect = dialect
+        self.salt = salt  # seeds the shuffled page order
+        self.transaction_sources: set[str] = set()
         self.lock = threading.RLock()
         self.tables: dict[str, Table] = {kind: Table(DB_ID_BASE[kind]) for kind in KINDS}
         self.deltas = Table(1)
@@ -173,10 +205,16 @@ class Store:
                 self._add_delta(record, "DELETED")
         return record
 
+    def format_ts(self, ts: float) -> str:
+        """A date-time as this dialect writes it (with offset, or CET/CEST wall time)."""
+        if self.dialect.datetime_offsets:
+            return format_datetime(ts)
+        return format_wall_time(ts)
+
     def _stamp(self, values: dict) -> None:
         ts = float(int(self.clock.timestamp()))
         values["modifiedTs"] = ts
-        values["modifiedAt"] = format_datetime(ts)
+        values["modifiedAt"] = self.format_ts(ts)
 
     # --- supplier deltas -----------------------------------------------------------------
 

@@ -24,13 +24,14 @@ def gql(client, query, variables=None, **kwargs):
 
 
 def all_pages(client, field, selection, first=100, extra=""):
-    """Every node of a list field, paging with after/endCursor."""
+    """Every node of a list field, paging with ``after: <the last edge's cursor>`` (which
+    works in every dialect, also those without ``endCursor``)."""
     nodes, after, requests = [], None, 0
     while True:
         query = (
             f"query($after: String) {{ {field}(first: {first}, after: $after{extra}) "
             f"{{ edges {{ cursor node {{ {selection} }} }} "
-            f"pageInfo {{ hasNextPage endCursor }} }} }}"
+            f"pageInfo {{ hasNextPage }} }} }}"
         )
         status, body = gql(client, query, {"after": after})
         requests += 1
@@ -39,4 +40,4 @@ def all_pages(client, field, selection, first=100, extra=""):
         nodes += [edge["node"] for edge in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             return nodes, requests
-        after = page["pageInfo"]["endCursor"]
+        after = page["edges"][-1]["cursor"]

@@ -14,27 +14,29 @@ def _post(sb, headers):
 
 
 def test_it_answers_a_missing_header_with_bad_format():
-    status, body = _post(Sandbox(suppliers=1), {})
+    status, body = _post(Sandbox(dialect="ours", suppliers=1), {})
     assert status == 401
     assert body["errors"][0]["message"].startswith("Bad format for API Token")
     assert body["errors"][0]["code"] == "UNAUTHENTICATED"
 
 
 def test_it_answers_a_bearer_header_with_bad_format():
-    sb = Sandbox(suppliers=1)
+    sb = Sandbox(dialect="ours", suppliers=1)
     status, body = _post(sb, {"Authorization": f"Bearer {sb.demo_tokens['full']}"})
     assert status == 401
     assert body["errors"][0]["message"].startswith("Bad format for API Token")
 
 
 def test_it_answers_an_unknown_token_with_invalid_api_token():
-    status, body = _post(Sandbox(suppliers=1), {"Authorization": "token " + "A" * 36})
+    status, body = _post(
+        Sandbox(dialect="ours", suppliers=1), {"Authorization": "token " + "A" * 36}
+    )
     assert status == 401
     assert body == {"errors": [{"message": "Invalid API token", "code": "UNAUTHENTICATED"}]}
 
 
 def test_it_answers_a_revoked_token_with_invalid_api_token():
-    sb = Sandbox(suppliers=1)
+    sb = Sandbox(dialect="ours", suppliers=1)
     status, body = _post(sb, {"Authorization": f"token {sb.demo_tokens['revoked']}"})
     assert (status, body["errors"][0]["message"]) == (401, "Invalid API token")
     token = sb.add_token()
@@ -44,13 +46,13 @@ def test_it_answers_a_revoked_token_with_invalid_api_token():
 
 
 def test_it_makes_36_character_base64url_tokens():
-    sb = Sandbox(suppliers=1)
+    sb = Sandbox(dialect="ours", suppliers=1)
     for token in sb.demo_tokens.values():
         assert len(token) == 36
         assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def test_it_accepts_a_token_chosen_by_the_caller():
-    sb = Sandbox(suppliers=1)
+    sb = Sandbox(dialect="ours", suppliers=1)
     token = sb.add_token(token="my-own_token-0123456789abcdefghijklm")
     assert gql(client_for(sb, token=token), QUERY["query"])[0] == 200

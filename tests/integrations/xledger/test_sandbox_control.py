@@ -6,7 +6,7 @@ from integrations.xledger.sandbox.testing import client_for, gql
 
 
 def test_it_adds_changes_and_deletes_records_from_python():
-    sb = Sandbox(suppliers=3, burst_limit=False)
+    sb = Sandbox(dialect="ours", suppliers=3, burst_limit=False)
     db_id = sb.add_record(
         "suppliers",
         code="77",
@@ -41,7 +41,7 @@ def test_it_adds_changes_and_deletes_records_from_python():
     ],
 )
 def test_it_adds_every_editable_kind(kind, fields):
-    sb = Sandbox(suppliers=1)
+    sb = Sandbox(dialect="ours", suppliers=1)
     db_id = sb.add_record(kind, **fields)
     record = next(r for r in sb.records(kind) if r["dbId"] == db_id)
     assert record["code" if "code" in fields else "objectValueDbId"] == fields.get(
@@ -51,11 +51,11 @@ def test_it_adds_every_editable_kind(kind, fields):
 
 def test_it_refuses_an_unknown_kind():
     with pytest.raises(ValueError):
-        Sandbox(suppliers=1).add_record("entities", code="x")
+        Sandbox(dialect="ours", suppliers=1).add_record("entities", code="x")
 
 
 def test_it_offers_the_same_control_over_http():
-    sb = Sandbox(suppliers=3, burst_limit=False)
+    sb = Sandbox(dialect="ours", suppliers=3, burst_limit=False)
     token = sb.demo_tokens["full"]
     with sb.serve(port=0) as url, httpx.Client(timeout=5) as http:
         base = url.removesuffix("/graphql") + "/_sandbox"

@@ -13,7 +13,7 @@ def _deltas(sb, after=None):
 
 
 def test_it_records_added_updated_and_deleted_suppliers():
-    sb = Sandbox(suppliers=5, burst_limit=False)
+    sb = Sandbox(dialect="ours", suppliers=5, burst_limit=False)
     assert _deltas(sb)["edges"] == []
     new = sb.add_record("suppliers", code="NY1", description="Ny Leverandør AS")
     old = sb.records("suppliers")[0]["dbId"]
@@ -28,7 +28,7 @@ def test_it_records_added_updated_and_deleted_suppliers():
 
 
 def test_it_pages_deltas_by_an_increasing_sequence():
-    sb = Sandbox(suppliers=5, burst_limit=False)
+    sb = Sandbox(dialect="ours", suppliers=5, burst_limit=False)
     first = sb.add_record("suppliers", code="A", description="A AS")
     page = _deltas(sb)
     cursor = page["pageInfo"]["endCursor"]
@@ -41,7 +41,7 @@ def test_it_pages_deltas_by_an_increasing_sequence():
 
 def test_it_forgets_deltas_after_three_days():
     start = datetime(2026, 4, 1, tzinfo=UTC)
-    sb = Sandbox(suppliers=5, now=start, burst_limit=False)
+    sb = Sandbox(dialect="ours", suppliers=5, now=start, burst_limit=False)
     sb.add_record("suppliers", code="A", description="A AS")
     sb.set_now(start + timedelta(days=2))
     kept = sb.add_record("suppliers", code="B", description="B AS")
@@ -51,7 +51,7 @@ def test_it_forgets_deltas_after_three_days():
 
 def test_it_moves_modified_at_when_a_supplier_changes():
     now = datetime(2026, 4, 1, 10, tzinfo=UTC)
-    sb = Sandbox(suppliers=5, now=now)
+    sb = Sandbox(dialect="ours", suppliers=5, now=now)
     db_id = sb.records("suppliers")[0]["dbId"]
     sb.change_record("suppliers", db_id, description="Nytt navn AS")
     changed = next(s for s in sb.records("suppliers") if s["dbId"] == db_id)

@@ -8,7 +8,7 @@ from .test_sandbox_import_items import MUTATION, item
 
 
 def test_it_stores_then_drops_the_connection_in_process():
-    sb = Sandbox(seed=2, suppliers=5, burst_limit=False)
+    sb = Sandbox(dialect="ours", seed=2, suppliers=5, burst_limit=False)
     sb.set_fault("drop_after_store", count=1)
     with pytest.raises(httpx.RemoteProtocolError):
         client_for(sb).post(
@@ -23,7 +23,7 @@ def test_it_stores_then_drops_the_connection_in_process():
 
 
 def test_it_stores_then_drops_the_connection_over_loopback_http():
-    sb = Sandbox(seed=2, suppliers=5, burst_limit=False)
+    sb = Sandbox(dialect="ours", seed=2, suppliers=5, burst_limit=False)
     sb.set_fault("drop_after_store", count=1)
     headers = {"Authorization": f"token {sb.demo_tokens['full']}"}
     with sb.serve(port=0) as url, httpx.Client(headers=headers, timeout=5) as client:
@@ -39,7 +39,7 @@ def test_it_stores_then_drops_the_connection_over_loopback_http():
 
 
 def test_it_does_not_drop_reads():
-    sb = Sandbox(seed=2, suppliers=5, burst_limit=False)
+    sb = Sandbox(dialect="ours", seed=2, suppliers=5, burst_limit=False)
     sb.set_fault("drop_after_store")
     response = client_for(sb).post(
         "/graphql", json={"query": "{ currencies { edges { cursor } } }"}

@@ -11,7 +11,7 @@ QUERY = "{ currencies(first: 1) { edges { cursor } } }"
 
 @pytest.fixture
 def sb():
-    return Sandbox(suppliers=5, burst_limit=False)
+    return Sandbox(dialect="ours", suppliers=5, burst_limit=False)
 
 
 def test_it_answers_500_for_the_next_n_requests(sb):
@@ -22,7 +22,7 @@ def test_it_answers_500_for_the_next_n_requests(sb):
 
 def test_it_answers_500_with_a_seeded_probability():
     def statuses():
-        sb = Sandbox(seed=7, suppliers=1, burst_limit=False)
+        sb = Sandbox(dialect="ours", seed=7, suppliers=1, burst_limit=False)
         sb.set_fault("http_500", probability=0.5)
         client = client_for(sb)
         return [gql(client, QUERY)[0] for _ in range(40)]

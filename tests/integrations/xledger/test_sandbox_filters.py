@@ -8,7 +8,7 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def test_it_filters_suppliers_by_modified_at():
-    sb = Sandbox(seed=5, suppliers=400, now=NOW, burst_limit=False)
+    sb = Sandbox(dialect="ours", seed=5, suppliers=400, now=NOW, burst_limit=False)
     client = client_for(sb)
     everything, _ = all_pages(client, "suppliers", "dbId modifiedAt", first=1000)
     since = "2025-12-01T00:00:00+01:00"
@@ -25,7 +25,7 @@ def test_it_filters_suppliers_by_modified_at():
 
 
 def test_it_reads_a_filter_time_without_offset_as_oslo_time():
-    sb = Sandbox(seed=5, suppliers=5, now=NOW)
+    sb = Sandbox(dialect="ours", seed=5, suppliers=5, now=NOW)
     db_id = sb.add_record("suppliers", code="X1", description="Ny")
     # NOW is 13:00 in Oslo: a naive 12:30 is before it, a naive 13:30 after it.
     query = (
@@ -39,7 +39,7 @@ def test_it_reads_a_filter_time_without_offset_as_oslo_time():
 
 
 def test_it_filters_object_values_by_kind():
-    sb = Sandbox(seed=5, suppliers=5)
+    sb = Sandbox(dialect="ours", seed=5, suppliers=5)
     kinds = {k["code"]: k["dbId"] for k in sb.records("objectKinds")}
     assert {"AVDELING", "PROSJEKT", "35", "TAX_RULE"} <= kinds.keys()
     query = (
@@ -55,7 +55,7 @@ def test_it_filters_object_values_by_kind():
 
 
 def test_it_filters_accounts_and_object_kinds_by_modified_at():
-    sb = Sandbox(seed=5, suppliers=5, now=NOW)
+    sb = Sandbox(dialect="ours", seed=5, suppliers=5, now=NOW)
     later = NOW + timedelta(days=1)
     sb.set_now(later)
     account = sb.records("accounts")[0]["dbId"]
@@ -74,7 +74,7 @@ def test_it_filters_accounts_and_object_kinds_by_modified_at():
 
 
 def test_it_seeds_a_norwegian_chart_with_the_default_posting_accounts():
-    sb = Sandbox(seed=5, suppliers=5)
+    sb = Sandbox(dialect="ours", seed=5, suppliers=5)
     accounts = {a["code"]: a for a in sb.records("accounts")}
     assert 100 <= len(accounts) <= 300
     assert accounts["2400"]["description"] == "Leverandørgjeld"
@@ -82,7 +82,7 @@ def test_it_seeds_a_norwegian_chart_with_the_default_posting_accounts():
 
 
 def test_it_pairs_each_vat_code_with_a_tax_table_setup():
-    sb = Sandbox(seed=5, suppliers=5)
+    sb = Sandbox(dialect="ours", seed=5, suppliers=5)
     setups = {s["objectValueDbId"]: s for s in sb.records("taxTableSetups")}
     values = {v["dbId"]: v for v in sb.records("objectValues")}
     rates = {values[k]["code"]: s["taxPercent"] for k, s in setups.items()}

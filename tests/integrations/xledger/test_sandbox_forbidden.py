@@ -4,7 +4,7 @@ from integrations.xledger.sandbox.testing import client_for, gql
 
 
 def test_it_answers_a_field_without_scope_with_null_and_forbidden():
-    sb = Sandbox(seed=1, suppliers=5)
+    sb = Sandbox(dialect="ours", seed=1, suppliers=5)
     status, body = gql(
         client_for(sb, "no_suppliers"),
         "{ suppliers { edges { node { dbId } } } currencies { edges { node { code } } } }",
@@ -23,7 +23,7 @@ def test_it_answers_a_field_without_scope_with_null_and_forbidden():
 
 
 def test_it_answers_a_probe_of_every_scope_in_one_request():
-    sb = Sandbox(seed=1, suppliers=5)
+    sb = Sandbox(dialect="ours", seed=1, suppliers=5)
     token = sb.add_token(scopes=["entities", "currencies"])
     fields = READ_SCOPES
     query = "{ " + " ".join(f"p_{f}: {f}(first: 1) {{ edges {{ cursor }} }}" for f in fields)
@@ -39,7 +39,7 @@ def test_it_answers_a_probe_of_every_scope_in_one_request():
 
 
 def test_it_forbids_the_write_probe_for_a_read_only_token():
-    sb = Sandbox(seed=1, suppliers=5)
+    sb = Sandbox(dialect="ours", seed=1, suppliers=5)
     probe = "mutation { addGLImportItems(inputs: []) { edges { clientId } } }"
     _, body = gql(client_for(sb, "read_only"), probe)
     assert body["data"]["addGLImportItems"] is None
@@ -49,7 +49,7 @@ def test_it_forbids_the_write_probe_for_a_read_only_token():
 
 
 def test_it_applies_changed_scopes_at_once():
-    sb = Sandbox(seed=1, suppliers=5)
+    sb = Sandbox(dialect="ours", seed=1, suppliers=5)
     token = sb.add_token()
     sb.set_scopes(token, ["entities"])
     _, body = gql(client_for(sb, token=token), "{ suppliers { edges { cursor } } }")
@@ -57,7 +57,7 @@ def test_it_applies_changed_scopes_at_once():
 
 
 def test_it_reports_unknown_fields_as_validation_errors():
-    sb = Sandbox(seed=1, suppliers=5)
+    sb = Sandbox(dialect="ours", seed=1, suppliers=5)
     status, body = gql(client_for(sb), "{ suppliers { edges { node { colour } } } }")
     assert status == 200
     assert body["errors"][0]["code"] == "GRAPHQL_VALIDATION_FAILED"

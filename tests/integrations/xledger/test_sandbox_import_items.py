@@ -14,7 +14,7 @@ mutation($inputs: [AddGLImportItemsInput!]!) {
 
 @pytest.fixture
 def sb():
-    return Sandbox(seed=2, suppliers=20, burst_limit=False)
+    return Sandbox(dialect="ours", seed=2, suppliers=20, burst_limit=False)
 
 
 def _supplier_code(sb, owner):

@@ -7,7 +7,7 @@ from .test_sandbox_import_items import MUTATION, item
 
 
 def test_it_stores_an_uploaded_file_with_its_item():
-    sb = Sandbox(seed=2, suppliers=5, burst_limit=False)
+    sb = Sandbox(dialect="ours", seed=2, suppliers=5, burst_limit=False)
     node = item(sb, "with-pdf")
     node["node"]["invoiceFile"] = None
     operations = {"query": MUTATION, "variables": {"inputs": [node]}}
@@ -27,7 +27,7 @@ def test_it_stores_an_uploaded_file_with_its_item():
 
 
 def test_it_matches_a_file_named_in_the_mutation():
-    sb = Sandbox(seed=2, suppliers=5, burst_limit=False)
+    sb = Sandbox(dialect="ours", seed=2, suppliers=5, burst_limit=False)
     node = item(sb, "named", invoiceFile="bilag.pdf")
     operations = {"query": MUTATION, "variables": {"inputs": [node]}}
     response = client_for(sb).post(
@@ -40,7 +40,7 @@ def test_it_matches_a_file_named_in_the_mutation():
 
 
 def test_it_refuses_a_map_naming_a_missing_part():
-    sb = Sandbox(seed=2, suppliers=5, burst_limit=False)
+    sb = Sandbox(dialect="ours", seed=2, suppliers=5, burst_limit=False)
     response = client_for(sb).post(
         "/graphql",
         data={
