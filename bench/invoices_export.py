@@ -1,6 +1,6 @@
 """Export invoices to the sandbox over real loopback HTTP and show what it costs.
 
-    .venv/bin/python bench/invoices_export.py [--invoices 10000] [--lines 1 3]
+    .venv/bin/python bench/invoices_export.py [--invoices 10000] [--lines 1 3] [--dialect xledger]
 
 The sandbox runs in a child process (burst limit on, as Xledger's: 20 requests per 5 s, so more
 than 20 batches in 5 s wait for the window); this process fills an outbox
@@ -63,10 +63,12 @@ with sb.serve(port=0) as url:
 """
 
 
-def serve_sandbox(burst_limit: bool):
+def serve_sandbox(burst_limit: bool, dialect: str):
+    env = {**os.environ, "XLEDGER_SANDBOX_DIALECT": dialect}
+    env.pop("DATABASE_URL", None)  # the sandbox needs no database
     child = subprocess.Popen(
         [sys.executable, "-c", SERVE, "on" if burst_limit else "off"],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     line = child.stdout.readline()
     if not line:
@@ -115,6 +117,11 @@ def main():
     parser.add_argument(
         "--no-burst-limit", action="store_true", help="our own cost, without Xledger's limit"
     )
+    parser.add_argument(
+        "--dialect",
+        default=os.environ.get("XLEDGER_SANDBOX_DIALECT") or "ours",
+        help="the sandbox's reading of the contract (integrations/xledger/sandbox/dialects.py)",
+    )
     args = parser.parse_args()
 
     print(f"platform : {platform.platform()}")
@@ -122,10 +129,12 @@ def main():
     print(f"cpus     : {os.cpu_count()}")
     print(f"database : {db.vendor} ({'temporary file' if DB_FILE else 'DATABASE_URL'})")
     call_command("migrate", verbosity=0)
-    child, info = serve_sandbox(not args.no_burst_limit)
+    child, info = serve_sandbox(not args.no_burst_limit, args.dialect)
     try:
         limit = "off" if args.no_burst_limit else "on (20 requests / 5 s)"
-        print(f"sandbox  : {info['url']} (child process, burst limit {limit})")
+        print(
+            f"sandbox  : {info['url']} (child process, dialect {args.dialect}, burst limit {limit})"
+        )
         print()
         print(
             f"{'accounting lines':>16} {'items/invoice':>13} {'invoices':>9} {'batches':>8} "

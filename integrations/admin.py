@@ -128,12 +128,19 @@ class InvoiceAdmin(admin.ModelAdmin):
         "amount",
         "currency",
         "status",
+        "attachment_status",
         "attempts",
         "lookups",
         "status_changed_at",
         "short_message",
     ]
-    list_filter = ["status", "currency", ("sent_at", admin.EmptyFieldListFilter), "created_at"]
+    list_filter = [
+        "status",
+        "attachment_status",
+        "currency",
+        ("sent_at", admin.EmptyFieldListFilter),
+        "created_at",
+    ]
     search_fields = [
         "external_id",
         "invoice_number",
@@ -162,6 +169,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                     "text",
                     "item_count",
                     "attachment_size",
+                    "attachment_status",
                 ]
             },
         ),  # fmt: skip
@@ -173,6 +181,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                     "status_changed_at",
                     "attempts",
                     "lookups",
+                    "lookup_failures",
                     "sent_at",
                     "xledger_db_ids",
                     "xledger_message",

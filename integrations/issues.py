@@ -42,6 +42,10 @@ CUSTOMER_TEXTS = {
     Issue.Kind.INVOICES_FAILING: _(
         "Sending approved invoices to Xledger keeps failing. SEMINE is looking into it."
     ),
+    Issue.Kind.SCHEMA_MISMATCH: _(
+        "Xledger no longer accepts how SEMINE asks for this data, so it is not being "
+        "synchronised. SEMINE has been told and is correcting it; you need not do anything."
+    ),
     Issue.Kind.CREDITS_EXHAUSTED: _(
         "Your Xledger request credits are used up for now. Synchronisation waits until Xledger "
         "accepts requests again."
@@ -158,15 +162,21 @@ def _notice(issue: Issue, customer) -> tuple[str, str]:
 
 
 def mass_deletion_hold(*, run, missing: int, live: int) -> Issue:
-    """A full sync would tombstone `missing` of `live` rows: hold it and ask a person."""
+    """A sync would tombstone `missing` of `live` rows: hold it and ask a person. A confirmed
+    deletion is applied by a full run, which sees for itself what Xledger still has."""
     share = missing / live if live else 1.0
+    how = (
+        "A full sync no longer saw"
+        if run.full
+        else "Xledger's supplier changes (deltas) say it deleted"
+    )
     issue = issue_open(
         connection=run.connection,
         kind=Issue.Kind.MASS_DELETION,
         dataset=run.dataset,
         title=f"{run.get_dataset_display()}: {missing} of {live} records would be deleted",
         detail=(
-            f"A full sync no longer saw {missing} of {live} records ({share:.0%}). Nothing was "
+            f"{how} {missing} of {live} records ({share:.0%}). Nothing was "
             "deleted. If Xledger really lost them, confirm the deletion; if a token permission "
             "changed, fix the token instead."
         ),

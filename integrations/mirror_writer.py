@@ -9,8 +9,11 @@ the same statements whatever its size:
 
   1. SELECT db_id, content_hash, is_deleted of the page's dbIds (which rows exist, and as what);
   2. one INSERT ... ON CONFLICT DO UPDATE of the new and changed rows only (skipped when none);
-  3. on a full sync, one SELECT of the live rows' dbIds in the page's dbId range; those the page
-     did not bring are deletion candidates (pages come in dbId order, the cursor being the dbId).
+
+On a full sync the writer also notes every dbId Xledger sent (a set of integers, a few MB for
+100,000 records); at the end ONE SELECT of the live rows' dbIds gives, by set difference, the rows
+Xledger no longer has. Nothing public promises the order of a list's nodes [ours], so deletions
+never depend on it.
 
 Unchanged rows (same content_hash) are counted, never rewritten. Deletions are applied at the
 end of a full sync by `mark_deleted`, after the mass-deletion guard has had its say.
@@ -38,11 +41,10 @@ class PageResult:
 
 @dataclass
 class DeletionTracker:
-    """Live mirror rows a full sync did not see, found page by page in dbId ranges."""
+    """Live mirror rows a full sync did not see: every dbId the run saw, then a set difference."""
 
+    seen: set[int] = field(default_factory=set)
     missing: list[int] = field(default_factory=list)
-    upper: int | None = None  # the largest dbId covered so far
-    ordered: bool = True  # False if a page broke dbId order: deletions are then not detected
     tracking: bool = False
     finished: bool = False
 
@@ -144,12 +146,20 @@ class MirrorWriter:
             self._upsert(changed)
         return result
 
+    @staticmethod
+    def _prepare(field, value):
+        """A value for the page's JSON parameter. A JSON field's value travels as nested JSON
+        (the database unpacks it as jsonb or JSON text), every other one as the database wants."""
+        if field.get_internal_type() == "JSONField":
+            return value
+        return field.get_db_prep_save(value, db)
+
     def _upsert(self, rows: list[dict]) -> None:
         now = timezone.now()
         names = [f.name for f in self.fields]
         payload = []
         for row in rows:
-            payload.append({f.name: f.get_db_prep_save(row.get(f.name), db) for f in self.fields})
+            payload.append({f.name: self._prepare(f, row.get(f.name)) for f in self.fields})
         c = self.col
         columns = [c[n] for n in names]
         fixed = [
@@ -176,50 +186,32 @@ class MirrorWriter:
         with db.cursor() as cursor:
             cursor.execute(sql, [self.connection_id, False, stamp, stamp, _dumps(payload)])
 
-    def track(self, order: list[int], present: list[int]) -> None:
-        """Note the live rows between the previous page and the end of this one that this page
-        did not bring: they are gone from Xledger (or out of scope). `order` is every dbId of
-        the page as Xledger sent it, `present` those that still count as existing."""
-        tracker = self.deletions
-        tracker.tracking = True
-        if not order or not tracker.ordered:
-            return
-        low, high = order[0], order[-1]
-        if (tracker.upper is not None and low <= tracker.upper) or order != sorted(order):
-            tracker.ordered = False  # cannot tell missing from not-yet-seen: detect nothing
-            tracker.missing.clear()
-            return
-        present = set(present)
-        tracker.missing.extend(
-            i for i in self._live_ids_between(tracker.upper, high) if i not in present
-        )
-        tracker.upper = high
+    def track(self, present: list[int]) -> None:
+        """Note the dbIds of one page of a full sync that still count as existing (a record
+        rejected by the mapping still exists; one out of scope does not)."""
+        self.deletions.tracking = True
+        self.deletions.seen.update(present)
 
     def finish_tracking(self) -> None:
-        """After the last page: everything above the last page's dbId is missing too (all of
-        it, when Xledger sent no record at all)."""
+        """After the last page: the live rows whose dbId no page brought are missing."""
         tracker = self.deletions
-        if tracker.ordered and not tracker.finished:
-            tracker.missing.extend(self._live_ids_between(tracker.upper, None))
-            tracker.finished = True
+        if tracker.finished:
+            return
+        seen = tracker.seen
+        tracker.missing.extend(i for i in self._live_ids() if i not in seen)
+        tracker.seen = set()
+        tracker.finished = True
 
-    def _live_ids_between(self, low, high) -> list[int]:
-        """dbIds of live rows in (low, high]: about a page's worth during a full sync."""
+    def _live_ids(self) -> list[int]:
+        """dbIds of the writer's live rows: one SELECT."""
         c = self.col
         scope_sql, scope_params = self._scope_sql()
         sql = (
             f"SELECT {c['db_id']} FROM {self.table} WHERE {c['connection']} = %s "
             f"AND {c['is_deleted']} = %s{scope_sql}"
         )
-        params: list = [self.connection_id, False, *scope_params]
-        if low is not None:
-            sql += f" AND {c['db_id']} > %s"
-            params.append(low)
-        if high is not None:
-            sql += f" AND {c['db_id']} <= %s"
-            params.append(high)
         with db.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, [self.connection_id, False, *scope_params])
             return [row[0] for row in cursor.fetchall()]
 
     def live_count(self) -> int:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import timedelta
 from importlib import import_module
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -30,10 +32,13 @@ from integrations.datasets.mirroring import newest
 from integrations.dispatch import enqueue_run
 from integrations.models import ClientEntity, Connection, Issue, RequestUsage, Run, Schedule
 from integrations.models.runs import RunLost
+from integrations.xledger import queries
 from integrations.xledger.errors import (
     AuthenticationError,
     CreditsExhausted,
     PermissionDenied,
+    SchemaMismatch,
+    Unavailable,
     XledgerError,
 )
 
@@ -89,13 +94,17 @@ def run_execute(*, run_id: int) -> Run | None:
     try:
         client = client_for(connection)
         with client:
-            dataset_module(run.dataset).sync(run=run, client=client, full=run.full)
+            try:
+                dataset_module(run.dataset).sync(run=run, client=client, full=run.full)
+            except Unavailable as exc:
+                raise _token_or(exc, client) from exc
     except RunLost:
         logger.warning("Run %s was taken away while running; stopping", run_id)
         return run
     except XledgerError as exc:
         _record_requests(run, client)
-        if _finish(run, Run.Status.FAILED, kind=exc.kind, message=str(exc)):
+        status = Run.Status.DEFERRED if isinstance(exc, Unavailable) else Run.Status.FAILED
+        if _finish(run, status, kind=exc.kind, message=str(exc)):
             _after_failure(run, exc)
     except Exception as exc:  # a bug or a database failure: the run must still end
         logger.exception("Run %s crashed", run_id)
@@ -109,6 +118,20 @@ def run_execute(*, run_id: int) -> Run | None:
         if _finish(run, Run.Status.PARTIAL if partial else Run.Status.SUCCEEDED):
             _after_success(run)
     return run
+
+
+def _token_or(exc: Unavailable, client) -> XledgerError:
+    """An error Xledger did not explain might be a revoked token worded in a way we do not know:
+    ask the cheapest question only a valid token gets answered, once, before deciding. A refused
+    token is an AuthenticationError (the connection needs attention); anything else leaves the
+    error as it was (deferred: Xledger is unavailable)."""
+    try:
+        client.execute(queries.TOKEN_CHECK, attempts=1)
+    except AuthenticationError as auth:
+        return auth
+    except XledgerError:
+        return exc
+    return exc
 
 
 def _record_requests(run, client) -> None:
@@ -152,8 +175,15 @@ def _after_success(run) -> None:
     if run.full:
         schedule.last_full_sync_at = run.started_at
     schedule.failure_streak = 0
+    if schedule.enabled and schedule.next_run_at is None:  # stopped by a schema mismatch
+        schedule.next_run_at = schedule.next_due_after(timezone.now())
     schedule.save(
-        update_fields=["watermark", "delta_cursor", "last_full_sync_at", "failure_streak"]
+        update_fields=[
+            "watermark", "delta_cursor", "last_full_sync_at", "failure_streak", "next_run_at"
+        ]
+    )  # fmt: skip
+    issues.issue_resolve(
+        connection=run.connection, kind=Issue.Kind.SCHEMA_MISMATCH, dataset=run.dataset
     )
     issues.issue_resolve(
         connection=run.connection, kind=Issue.Kind.DATASET_FAILING, dataset=run.dataset
@@ -171,6 +201,9 @@ def _after_failure(run, exc) -> None:
         return
     now = timezone.now()
     schedule.refresh_from_db()
+    if isinstance(exc, SchemaMismatch):
+        _schema_mismatch(run, schedule, exc)
+        return
     if isinstance(exc, CreditsExhausted):
         next_at = max(exc.reset_at, now)
         issues.issue_open(
@@ -190,8 +223,60 @@ def _after_failure(run, exc) -> None:
     Schedule.objects.filter(pk=schedule.pk).update(
         failure_streak=schedule.failure_streak, next_run_at=schedule.next_run_at
     )
-    if schedule.failure_streak >= FAILING_AFTER:
+    if isinstance(exc, Unavailable):
+        _unavailable_for_long(run, schedule, now)
+    elif schedule.failure_streak >= FAILING_AFTER:
         _dataset_failing(run, schedule.failure_streak)
+
+
+def _unavailable_for_long(run, schedule, now) -> None:
+    """Deferred runs are not failures: a maintenance window opens no Issue. Only when Xledger
+    has answered this dataset with errors it did not explain for longer than
+    XLEDGER_UNAVAILABLE_GRACE_HOURS (since the dataset's last completed run) is a person told."""
+    grace = timedelta(hours=float(getattr(settings, "XLEDGER_UNAVAILABLE_GRACE_HOURS", 6)))
+    last_done = (
+        Run.objects.filter(schedule=schedule, status__in=(Run.Status.SUCCEEDED, Run.Status.PARTIAL))
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    since = Run.objects.filter(schedule=schedule, status=Run.Status.DEFERRED)
+    if last_done is not None:
+        since = since.filter(finished_at__gt=last_done)
+    first = since.order_by("finished_at").values_list("finished_at", flat=True).first()
+    if first is not None and now - first >= grace:
+        hours = (now - first).total_seconds() / 3600
+        issues.issue_open(
+            connection=run.connection,
+            kind=Issue.Kind.DATASET_FAILING,
+            dataset=run.dataset,
+            title=f"{run.get_dataset_display()}: Xledger unavailable for {hours:.0f} hours",
+            detail=(
+                f"Runs were deferred for {hours:.1f} hours: Xledger answered with errors it did "
+                f"not explain, and the token check still passed. Latest: {run.error_message}"
+            ),
+        )
+
+
+def _schema_mismatch(run, schedule, exc: SchemaMismatch) -> None:
+    """Xledger refused our query as invalid for its schema: retrying cannot help and would spend
+    the customer's requests, so the dataset's scheduled runs stop (its schedule is not due
+    again) and SEMINE's staff get one Issue with the server's words and the query's name. A
+    resync that succeeds (after the query is corrected) puts the schedule back on its grid."""
+    Schedule.objects.filter(pk=schedule.pk).update(
+        next_run_at=None, failure_streak=F("failure_streak") + 1
+    )
+    issues.issue_open(
+        connection=run.connection,
+        kind=Issue.Kind.SCHEMA_MISMATCH,
+        dataset=run.dataset,
+        title=f"{run.get_dataset_display()}: Xledger refuses our query {exc.operation}".strip(),
+        detail=(
+            f"Query {exc.operation or '(unnamed)'}: {exc.message} Scheduled runs of this dataset "
+            "are stopped; correct the query (integrations/xledger/queries.py), then resync."
+        ),
+        data={"operation": exc.operation, "message": exc.message},
+    )
 
 
 def _dataset_failing(run, streak: int) -> None:

@@ -346,7 +346,7 @@ class ScopeForm(AccessibleForm):
         super().__init__(*args, **kwargs)
         self.entities = verification.get("entities", [])
         self.fields["dimensions"].choices = [
-            (k["code"], f"{k['code']} – {k.get('name') or ''}".strip(" –"))
+            (k["code"], f"{k.get('name') or k['code']} ({k['code']})")
             for k in verification.get("object_kinds", [])
             if k.get("code")
         ]

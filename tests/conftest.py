@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group, User
 
@@ -95,3 +97,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_sep("!", "BROWSER TESTS DID NOT RUN", red=True, bold=True)
         for reason in sorted(reasons):
             terminalreporter.write_line(reason, red=True, bold=True)
+
+
+# --- Xledger-facing tests ------------------------------------------------------------------------
+# CI runs these again under every other sandbox dialect (XLEDGER_SANDBOX_DIALECT=..., `-m xledger`):
+# a test of the client that passes against one reading of the contract only is a bug waiting.
+XLEDGER_FACING = ("integrations/xledger", "integrations/sync", "integrations/invoices")
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        relative = Path(str(item.fspath)).relative_to(TESTS).as_posix()
+        if relative.startswith(XLEDGER_FACING) or "sandbox" in item.fixturenames:
+            item.add_marker(pytest.mark.xledger)

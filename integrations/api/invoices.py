@@ -18,7 +18,10 @@ Django's default upload limit, so this operation reads it with its own limit (41
 
 Statuses: pending → sending → sent (with Xledger's dbIds per import item) | rejected (with
 Xledger's message) | in_doubt (a send whose answer was lost; it is looked up in Xledger before
-anything is sent again) | cancelled.
+anything is sent again) | cancelled. An invoice with a PDF also has an `attachmentStatus`:
+confirmed (seen on the stored supplier line), missing (Xledger stored the invoice without it:
+the invoice is sent, and stays so) or unchecked (not yet read back); empty without a PDF or
+before it is sent.
 """
 
 from __future__ import annotations
@@ -142,6 +145,13 @@ class InvoiceOut(Schema):
     attempts: int
     xledgerDbIds: dict[str, int] = Field(description="Import item clientId → Xledger dbId.")
     xledgerMessage: str = Field(description="Why Xledger rejected it (status rejected).")
+    attachmentStatus: str = Field(
+        description=(
+            "Whether the PDF arrived in Xledger: confirmed (seen on the stored supplier line), "
+            "missing (the invoice is in Xledger without it), unchecked (not read back yet); "
+            "empty without a PDF or before it is sent."
+        )
+    )
     sentAt: datetime | None
     submittedAt: datetime
     updatedAt: datetime
@@ -162,6 +172,7 @@ def invoice_out(invoice: Invoice) -> dict:
         "attempts": invoice.attempts,
         "xledgerDbIds": {k: int(v) for k, v in (invoice.xledger_db_ids or {}).items()},
         "xledgerMessage": invoice.xledger_message,
+        "attachmentStatus": invoice.attachment_status,
         "sentAt": invoice.sent_at,
         "submittedAt": invoice.created_at,
         "updatedAt": invoice.updated_at,

@@ -99,9 +99,20 @@ class ObjectValueItem(MirrorItem):
     dateTo: date | None
 
 
-class VatCodeItem(MirrorItem):
+class VatRate(Schema):
+    dateFrom: date | None = Field(description="From this day on (null: always).")
     taxPercent: Decimal | None
     accountDbId: int | None
+
+
+class VatCodeItem(MirrorItem):
+    taxPercent: Decimal | None = Field(description="The rate in force on the day of the last sync.")
+    accountDbId: int | None
+    rateFrom: date | None = Field(description="Since when the rate in force applies.")
+    rates: list[VatRate] = Field(
+        description="Every rate of the code with the day it applies from, oldest first: a rate "
+        "announced for a future day is here before that day."
+    )
 
 
 class AccountItem(MirrorItem):
@@ -224,7 +235,12 @@ register(
     VatCode,
     VatCodeItem,
     "VAT codes",
-    {"taxPercent": "tax_percent", "accountDbId": "account_db_id"},
+    {
+        "taxPercent": "tax_percent",
+        "accountDbId": "account_db_id",
+        "rateFrom": "rate_from",
+        "rates": "rates",
+    },
 )
 register(
     "accounts",

@@ -22,8 +22,7 @@ def sync(*, run, client, full):
         run=run,
         client=client,
         mapping=MAPPING,
-        document=queries.ACCOUNTS,
-        since_document=queries.ACCOUNTS_MODIFIED_SINCE,
-        path="accounts",
+        query=queries.ACCOUNTS,
+        incremental=True,
         full=full,
     )

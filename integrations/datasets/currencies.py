@@ -12,6 +12,4 @@ MAPPING = RecordMap(Currency, FIELDS)
 
 
 def sync(*, run, client, full):
-    mirror_list(
-        run=run, client=client, mapping=MAPPING, document=queries.CURRENCIES, path="currencies"
-    )
+    mirror_list(run=run, client=client, mapping=MAPPING, query=queries.CURRENCIES)

@@ -1,9 +1,14 @@
 """Financial dimensions: the object kinds the customer chose, and their values.
 
-Only the kinds in `connection.selected_dimensions` (object-kind codes) are kept. Kinds are few:
-one request reads them all. Values are read per chosen kind, incrementally by modifiedAt; a kind
-chosen since the last run is read in full. A full run also tombstones the values of kinds that
-are no longer chosen. Requests: 1 + (pages of values per chosen kind, at least one each).
+An object kind is known by its dbId: no public client shows a `code` on object kinds [seen], so
+our key for a kind (the mirror's `code`, `connection.selected_dimensions`, the invoice API's
+dimension names) is its dbId written as text, and its `name` is the description.
+
+Only the kinds in `connection.selected_dimensions` are kept. Kinds are few: one request reads them
+all. Values are read for all kinds at once (no dbId argument is ever sent, see queries.py) and
+those of the chosen kinds kept; incrementally by modifiedAt once there is a watermark, in full when
+a kind was chosen since the last run. A full run also tombstones the values of kinds that are no
+longer chosen. Requests: 1 + the values' pages (usually 1).
 """
 
 from integrations.datasets.mirroring import (
@@ -14,15 +19,17 @@ from integrations.datasets.mirroring import (
     excluded_owner_ids,
     integer,
     newest,
+    since_watermark,
     text,
     write_pages,
 )
 from integrations.mirror_writer import MirrorWriter
 from integrations.models import ObjectKind, ObjectValue
-from integrations.xledger import queries, timestamps
+from integrations.xledger import queries
+from integrations.xledger.dbids import db_id_of
 
 KIND_FIELDS = {
-    "code": ("code", text),
+    "code": ("dbId", text),  # our key for a kind: its dbId as text
     "description": ("name", text),
     "modified_at": ("modifiedAt", datetime),
 }
@@ -39,82 +46,63 @@ KIND_MAPPING = RecordMap(ObjectKind, KIND_FIELDS)
 VALUE_MAPPING = RecordMap(ObjectValue, VALUE_FIELDS)
 
 
+def kind_key(db_id) -> str:
+    """Our key for an object kind (see the module's docstring)."""
+    return str(db_id_of(db_id))
+
+
 def sync(*, run, client, full):
     connection = run.connection
-    selected = set(connection.selected_dimensions or [])
+    selected = {str(key) for key in connection.selected_dimensions or []}
     excluded = excluded_owner_ids(connection)
-    watermark = run.schedule.watermark if run.schedule else None
-    full = full or watermark is None
+    changed_values = None if full else since_watermark(queries.OBJECT_VALUES, run)
     known_kinds = set(
         ObjectKind.objects.filter(connection=connection, is_deleted=False).values_list(
             "db_id", flat=True
         )
     )
-
     kind_writer = MirrorWriter(ObjectKind, connection_id=connection.pk, fields=KIND_MAPPING.fields)
-    value_writers, live_before = [], 0
+    chosen: set[int] = set()
+
+    def chosen_kinds(page):
+        kept = [node for node in page.nodes if kind_key(node.get("dbId")) in selected]
+        chosen.update(db_id_of(node.get("dbId")) for node in kept)
+        return kept
+
+    full = full or changed_values is None
+    live_before = 0
     if full:
         live_before = (
             kind_writer.live_count()
             + ObjectValue.objects.filter(connection=connection, is_deleted=False).count()
         )
-
-    chosen = []
-
-    def chosen_kinds(page):
-        kept = [node for node in page.nodes if node.get("code") in selected]
-        chosen.extend(node["dbId"] for node in kept)
-        return kept
-
     write_pages(
         run=run,
         client=client,
         writer=kind_writer,
         mapping=KIND_MAPPING,
-        document=queries.OBJECT_KINDS,
-        path="objectKinds",
+        query=queries.OBJECT_KINDS,
         track=full,
         nodes=chosen_kinds,
     )
 
-    seen_max = None
-    for kind_db_id in chosen:
-        writer = MirrorWriter(
-            ObjectValue,
-            connection_id=connection.pk,
-            fields=VALUE_MAPPING.fields,
-            scope={"object_kind_db_id": kind_db_id},
-        )
-        value_writers.append(writer)
-        read_all = full or kind_db_id not in known_kinds
-        variables = {"objectKindDbId": kind_db_id}
-        document = queries.OBJECT_VALUES
-        if not read_all:
-            document = queries.OBJECT_VALUES_MODIFIED_SINCE
-            variables["modifiedSince"] = timestamps.modified_since(watermark)
-        seen = write_pages(
-            run=run,
-            client=client,
-            writer=writer,
-            mapping=VALUE_MAPPING,
-            document=document,
-            path="objectValues",
-            variables=variables,
-            excluded_owners=excluded,
-            track=full,
-        )
-        seen_max = newest(seen_max, seen)
-
+    # A kind chosen since the last run has no values here yet: read them all this time.
+    read_all = full or bool(chosen - known_kinds)
+    value_writer = MirrorWriter(
+        ObjectValue, connection_id=connection.pk, fields=VALUE_MAPPING.fields
+    )
+    seen_max = write_pages(
+        run=run,
+        client=client,
+        writer=value_writer,
+        mapping=VALUE_MAPPING,
+        query=queries.OBJECT_VALUES if read_all else changed_values,
+        excluded_owners=excluded,
+        track=full,
+        nodes=lambda page: [n for n in page.nodes if db_id_of(n.get("objectKindDbId")) in chosen],
+    )
     if full:
-        retired = MirrorWriter(ObjectValue, connection_id=connection.pk, fields=())
-        retired.deletions.missing = list(
-            ObjectValue.objects.filter(connection=connection, is_deleted=False)
-            .exclude(object_kind_db_id__in=chosen)
-            .values_list("db_id", flat=True)
-        )
-        retired.deletions.finished = True
-        apply_deletions(
-            run=run, writers=[kind_writer, *value_writers, retired], live_before=live_before
-        )
-    run.watermark = seen_max
+        # Values of kinds no longer chosen are not in any page kept: tombstoned with the rest.
+        apply_deletions(run=run, writers=[kind_writer, value_writer], live_before=live_before)
+    run.watermark = newest(seen_max)
     run.save(update_fields=["watermark"])

@@ -21,6 +21,7 @@ from django.db import reset_queries
 from integrations.mirror_writer import MirrorWriter
 from integrations.models import ClientEntity
 from integrations.xledger import queries, timestamps
+from integrations.xledger.dbids import db_id_of
 
 
 def page_size() -> int:
@@ -153,23 +154,21 @@ def write_page(
 ):
     """Map, filter and write one page; count it on the run (which beats its heartbeat).
     Returns the largest modified_at among the page's rows (for the watermark), or None."""
-    rows, rejections, order, present = [], [], [], []
+    rows, rejections, present = [], [], []
     for node in nodes:
-        db_id = node.get("dbId") if isinstance(node, dict) else None
-        if isinstance(db_id, int):
-            order.append(db_id)
-        owner = node.get("ownerDbId") if isinstance(node, dict) else None
+        db_id = db_id_of(node.get("dbId")) if isinstance(node, dict) else None
+        owner = db_id_of(node.get("ownerDbId")) if isinstance(node, dict) else None
         if owner is not None and owner in excluded_owners:
             continue  # a client entity out of scope: not stored (and tombstoned if it was)
         try:
             rows.append(mapping.row(node, **(extra(node) if extra else {})))
         except (Rejected, TypeError, ValueError, KeyError) as exc:
             rejections.append({"db_id": db_id, "code": _code(node), "reason": str(exc)})
-        if isinstance(db_id, int):
+        if db_id is not None:
             present.append(db_id)  # a rejected record still exists: never a deletion
     result = writer.write(rows)
     if track:
-        writer.track(order, present)
+        writer.track(present)
     run.record_page(
         fetched=len(nodes),
         created=result.created,
@@ -205,21 +204,18 @@ def write_pages(
     client,
     writer: MirrorWriter,
     mapping: RecordMap,
-    document: str,
-    path: str,
-    variables: dict | None = None,
+    query,
     track: bool = False,
     excluded_owners: frozenset[int] = frozenset(),
     extra: Callable[[dict], dict] | None = None,
     nodes: Callable | None = None,
 ) -> DateTime | None:
-    """Read every page of one Xledger list and write it (`write_page`), one page in memory at a
-    time. `nodes(page)` picks the nodes to write (default: all of them) and is where a dataset
-    reads what else a page's answer holds. Returns the newest modified_at written, or None."""
+    """Read every page of one Xledger list (`queries.ListQuery`) and write it (`write_page`),
+    one page in memory at a time. `nodes(page)` picks the nodes to write (default: all of them)
+    and is where a dataset reads what else a page's answer holds. Returns the newest
+    modified_at written, or None."""
     seen_max = None
-    for page in client.paginate(
-        first=page_size(), document=document, path=path, variables=variables
-    ):
+    for page in client.paginate(query, first=page_size()):
         seen = write_page(
             run=run,
             client=client,
@@ -235,48 +231,46 @@ def write_pages(
     return seen_max
 
 
+def since_watermark(query, run):
+    """The incremental form of `query` for this run (its schedule's watermark minus the overlap,
+    as Xledger wants it), or None when there is no watermark yet (read everything)."""
+    watermark = run.schedule.watermark if run.schedule else None
+    if watermark is None:
+        return None
+    return query.where(modifiedAt_gte=timestamps.modified_since(watermark))
+
+
 def mirror_list(
     *,
     run,
     client,
     mapping: RecordMap,
-    document: str,
-    path: str,
-    variables: dict | None = None,
+    query,
     full: bool = True,
-    since_document: str | None = None,
+    incremental: bool = False,
     extra: Callable[[dict], dict] | None = None,
 ) -> None:
     """One run of a dataset that is one Xledger list.
 
-    With a `since_document` (the same list filtered by `modifiedSince`) and a watermark, only
-    what changed since the watermark is read; otherwise, or when `full`, the whole list is, and
-    what it did not see is tombstoned (`apply_deletions`). Records of client entities out of
-    scope are left out when the records have an owner, and the run's watermark moves to the
-    newest modifiedAt written when the records have one (currencies and fixed assets do not).
+    With `incremental` (the list takes `modifiedAt_gte`) and a watermark, only what changed
+    since the watermark is read; otherwise, or when `full`, the whole list is, and what it did
+    not see is tombstoned (`apply_deletions`). Records of client entities out of scope are left
+    out when the records have an owner, and the run's watermark moves to the newest modifiedAt
+    written when the records have one (currencies and fixed assets do not).
     """
     writer = MirrorWriter(mapping.model, connection_id=run.connection_id, fields=mapping.fields)
     excluded = frozenset()
     if "owner_db_id" in mapping.fields:
         excluded = excluded_owner_ids(run.connection)
-    if since_document is not None and not full:
-        watermark = run.schedule.watermark if run.schedule else None
-        full = watermark is None
-    else:
-        full = True
-    if full:
-        live_before = writer.live_count()
-    else:
-        document = since_document
-        variables = {**(variables or {}), "modifiedSince": timestamps.modified_since(watermark)}
+    changed = since_watermark(query, run) if incremental and not full else None
+    full = changed is None
+    live_before = writer.live_count() if full else 0
     seen_max = write_pages(
         run=run,
         client=client,
         writer=writer,
         mapping=mapping,
-        document=document,
-        path=path,
-        variables=variables,
+        query=query if full else changed,
         track=full,
         excluded_owners=excluded,
         extra=extra,
@@ -292,20 +286,33 @@ def mirror_list(
 
 
 def apply_deletions(*, run, writers: list[MirrorWriter], live_before: int) -> None:
-    """Tombstone what the full sync did not see, unless that is a suspiciously large share of
-    the dataset: then delete nothing and ask a person (one Issue), because an Xledger permission
-    change must never empty SEMINE's supplier register."""
-    from integrations import issues
-
+    """Tombstone what the full sync did not see (`deletions_guarded` decides whether to)."""
     for writer in writers:
         writer.finish_tracking()
-    missing = sum(len(w.deletions.missing) for w in writers)
-    threshold = getattr(settings, "MASS_DELETION_THRESHOLD", 0.20)
-    if live_before and missing / live_before > threshold:
-        if not issues.mass_deletion_confirmed(connection=run.connection, dataset=run.dataset):
-            issues.mass_deletion_hold(run=run, missing=missing, live=live_before)
-            return
-    if missing:
-        run.deleted += sum(w.mark_deleted(w.deletions.missing) for w in writers)
+    missing = {id(w): list(w.deletions.missing) for w in writers}
+    total = sum(map(len, missing.values()))
+    if not deletions_guarded(run=run, missing=total, live=live_before, full=True):
+        return
+    deleted = sum(w.mark_deleted(missing[id(w)]) for w in writers)
+    if deleted:
+        run.deleted += deleted
         run.save(update_fields=["deleted"])
-    issues.mass_deletion_cleared(connection=run.connection, dataset=run.dataset)
+
+
+def deletions_guarded(*, run, missing: int, live: int, full: bool) -> bool:
+    """The one mass-deletion guard, for full runs (what a full read did not see) and
+    incremental ones (what `supplier_deltas` says was deleted) alike: True when `missing` of
+    `live` records may be tombstoned now. A suspiciously large share is held for a person
+    (one Issue), because an Xledger permission change must never empty SEMINE's supplier
+    register; once a person confirmed it, or when the share is small, it goes ahead. Only a
+    full run that goes ahead closes the question (an incremental run saw too little to)."""
+    from integrations import issues
+
+    threshold = getattr(settings, "MASS_DELETION_THRESHOLD", 0.20)
+    if live and missing / live > threshold:
+        if not issues.mass_deletion_confirmed(connection=run.connection, dataset=run.dataset):
+            issues.mass_deletion_hold(run=run, missing=missing, live=live)
+            return False
+    if full:
+        issues.mass_deletion_cleared(connection=run.connection, dataset=run.dataset)
+    return True

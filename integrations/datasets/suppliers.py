@@ -1,7 +1,7 @@
 """The supplier register: incremental by modifiedAt, deletions from supplier_deltas.
 
 An incremental run sends ONE document holding both the changed suppliers and the new deltas
-(`queries.SUPPLIER_CHANGES`), so a run where nothing changed costs exactly one request. A full
+(`queries.supplier_changes`), so a run where nothing changed costs exactly one request. A full
 run reads every supplier, tombstones the ones it did not see, and remembers the newest delta's
 cursor, from which the next incremental run reads.
 """
@@ -10,17 +10,20 @@ from integrations.datasets.mirroring import (
     RecordMap,
     apply_deletions,
     datetime,
+    deletions_guarded,
     excluded_owner_ids,
     integer,
     newest,
     page_size,
     text,
     write_page,
-    write_pages,
 )
 from integrations.mirror_writer import MirrorWriter
 from integrations.models import Supplier
 from integrations.xledger import queries, timestamps
+from integrations.xledger.client import page_of
+from integrations.xledger.dbids import db_id_of
+from integrations.xledger.errors import QueryError
 
 # mirror field: (Xledger path, converter)
 FIELDS = {
@@ -39,7 +42,7 @@ DELETED = "DELETED"  # supplier_deltas mutationType [known]
 def sync(*, run, client, full):
     writer = MirrorWriter(Supplier, connection_id=run.connection_id, fields=MAPPING.fields)
     excluded = excluded_owner_ids(run.connection)
-    if full:
+    if full or not (run.schedule and run.schedule.watermark):
         _full(run, client, writer, excluded)
     else:
         _incremental(run, client, writer, excluded)
@@ -47,61 +50,67 @@ def sync(*, run, client, full):
 
 def _full(run, client, writer, excluded):
     live_before = writer.live_count()
-    tails = []
-
-    def noting_the_delta_tail(page):
-        tails.append(_last_cursor(page.data.get("deltaTail")))
-        return page.nodes
-
-    watermark = write_pages(
-        run=run,
-        client=client,
-        writer=writer,
-        mapping=MAPPING,
-        document=queries.SUPPLIERS_FULL,
-        path="suppliers",
-        excluded_owners=excluded,
-        track=True,
-        nodes=noting_the_delta_tail,
-    )
+    first, after, tail, watermark = page_size(), None, None, None
+    while True:
+        data, first = client.read_shrinking(
+            lambda size, after=after: queries.suppliers_full(first=size, after=after), first=first
+        )
+        if after is None:
+            # The delta cursor as this run began: the next incremental run reads from there.
+            tail = _last_cursor(data.get("deltaTail"))
+        page = page_of(data, "suppliers")
+        seen = write_page(
+            run=run,
+            client=client,
+            writer=writer,
+            mapping=MAPPING,
+            nodes=page.nodes,
+            excluded_owners=excluded,
+            track=True,
+        )
+        watermark = newest(watermark, seen)
+        if not page.has_next_page:
+            break
+        after = _next_cursor(page, after)
+        data = page = None  # one page in memory at a time
     apply_deletions(run=run, writers=[writer], live_before=live_before)
     run.watermark = watermark
-    # The newest delta as the first page saw it: the next incremental run reads from there.
-    tail = tails[0] if tails else None
     run.delta_cursor = tail or (run.schedule.delta_cursor if run.schedule else "")
     run.save(update_fields=["watermark", "delta_cursor"])
 
 
 def _incremental(run, client, writer, excluded):
+    """Changed suppliers and new deltas, one request per page of either side. Deltas are read in
+    the order Xledger lists them and only each dbId's LAST delta counts: a supplier deleted and
+    added again is not deleted, and re-reading deltas already applied changes nothing."""
     schedule = run.schedule
-    since = schedule.watermark if schedule and schedule.watermark else None
-    variables = {
-        "first": page_size(),
+    state = {
+        "since": timestamps.modified_since(schedule.watermark),
         "after": None,
-        "ownerSet": queries.DEFAULT_OWNER_SET,
-        "modifiedSince": timestamps.modified_since(since) if since else "2000-01-01T00:00:00Z",
-        "deltaFirst": page_size(),
-        "deltaAfter": (schedule.delta_cursor if schedule else "") or None,
-        "withSuppliers": True,
-        "withDeltas": True,
+        "delta_after": schedule.delta_cursor or None,
+        "with_suppliers": True,
+        "with_deltas": True,
     }
-    watermark, deleted_ids = None, []
-    while variables["withSuppliers"] or variables["withDeltas"]:
-        data = client.execute(queries.SUPPLIER_CHANGES, variables)
+    first, watermark, last_delta = page_size(), None, {}
+    while state["with_suppliers"] or state["with_deltas"]:
+        data, first = client.read_shrinking(
+            lambda size: queries.supplier_changes(first=size, **state), first=first
+        )
         nodes = []
-        if variables["withSuppliers"]:
-            suppliers = data.get("suppliers") or {}
-            nodes = [edge["node"] for edge in suppliers.get("edges") or ()]
-            info = suppliers.get("pageInfo") or {}
-            variables["after"] = info.get("endCursor") or _last_cursor(suppliers)
-            variables["withSuppliers"] = bool(info.get("hasNextPage"))
-        if variables["withDeltas"]:
-            deltas = data.get("supplier_deltas") or {}
-            for edge in deltas.get("edges") or ():
-                if edge["node"].get("mutationType") == DELETED:
-                    deleted_ids.append(int(edge["node"]["dbId"]))
-            variables["deltaAfter"] = _last_cursor(deltas) or variables["deltaAfter"]
-            variables["withDeltas"] = bool((deltas.get("pageInfo") or {}).get("hasNextPage"))
+        if state["with_suppliers"]:
+            page = page_of(data, "suppliers")
+            nodes = page.nodes
+            state["with_suppliers"] = page.has_next_page
+            if page.has_next_page:
+                state["after"] = _next_cursor(page, state["after"])
+        if state["with_deltas"]:
+            deltas = page_of(data, "supplier_deltas")
+            for node in deltas.nodes:
+                db_id = db_id_of(node.get("dbId"))
+                if db_id is not None:
+                    last_delta[db_id] = node.get("mutationType")
+            state["delta_after"] = deltas.end_cursor or state["delta_after"]
+            state["with_deltas"] = deltas.has_next_page
         seen = write_page(
             run=run,
             client=client,
@@ -111,20 +120,23 @@ def _incremental(run, client, writer, excluded):
             excluded_owners=excluded,
         )
         watermark = newest(watermark, seen)
-        data = nodes = suppliers = None  # one page in memory at a time
-    if deleted_ids:
-        run.deleted += writer.mark_deleted(deleted_ids)
+        data = nodes = None  # one page in memory at a time
+    deleted = [db_id for db_id, kind in last_delta.items() if kind == DELETED]
+    live = [db_id for db_id, (_, gone) in writer.existing(deleted).items() if not gone]
+    if live and deletions_guarded(run=run, missing=len(live), live=writer.live_count(), full=False):
+        run.deleted += writer.mark_deleted(live)
     run.watermark = watermark
-    run.delta_cursor = variables["deltaAfter"] or ""
+    run.delta_cursor = state["delta_after"] or ""
     run.save(update_fields=["deleted", "watermark", "delta_cursor"])
 
 
+def _next_cursor(page, after):
+    if page.end_cursor is None or page.end_cursor == after:
+        raise QueryError("Xledger said there is a next page of 'suppliers' but gave no new cursor.")
+    return page.end_cursor
+
+
 def _last_cursor(connection) -> str | None:
-    """The connection's endCursor, or its last edge's cursor when pageInfo has none."""
-    if not connection:
-        return None
-    cursor = (connection.get("pageInfo") or {}).get("endCursor")
-    edges = connection.get("edges") or ()
-    if cursor is None and edges:
-        cursor = edges[-1].get("cursor")
-    return cursor
+    """The last edge's cursor of a list answer (no `endCursor` is asked for)."""
+    edges = (connection or {}).get("edges") or ()
+    return edges[-1].get("cursor") if edges else None

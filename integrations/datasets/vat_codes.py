@@ -1,87 +1,119 @@
 """VAT codes: the object values of the tax-rule object kind, with their rates and accounts from
 taxTableSetups [seen: no public taxRules/vatCodes query]. Always a full read (small).
 
-Requests: one for the object kinds and tax table setups together, then the values' pages.
+The tax-rule kind is found from the data, not by a name or code we would have to guess: tax table
+setups point at VAT codes (`objectValueDbId`), so the kinds of the values they point at are the
+tax-rule kinds. Object values are read whole (no dbId argument is ever sent, see queries.py) and
+the VAT codes kept. A code can have several setups over time [seen]: the rate in force is the
+one with the latest `dateFrom` not after today; the whole dated schedule is mirrored as well.
+
+Requests: the setups' pages, then the object values' pages (usually one each).
 """
+
+from datetime import datetime as DateTime
 
 from integrations.datasets.mirroring import (
     RecordMap,
+    apply_deletions,
+    date,
     datetime,
     decimal,
+    excluded_owner_ids,
     integer,
-    mirror_list,
     page_size,
     text,
+    write_pages,
 )
+from integrations.mirror_writer import MirrorWriter
 from integrations.models import VatCode
-from integrations.xledger import queries
-from integrations.xledger.errors import QueryError
-
-# The object kind codes that hold VAT codes: ("TAX_RULE", "MERVERDIAVGIFT") [seen].
-TAX_RULE_KIND_CODES = queries.TAX_RULE_OBJECT_KIND_CODES
+from integrations.xledger import queries, timestamps
+from integrations.xledger.dbids import db_id_of
 
 FIELDS = {
     "code": ("code", text),
     "description": ("description", text),
     "owner_db_id": ("ownerDbId", integer),
     "modified_at": ("modifiedAt", datetime),
-    "tax_percent": ("taxPercent", decimal),  # joined in from taxTableSetups
-    "account_db_id": ("accountDbId", integer),  # joined in from taxTableSetups
+    # joined in from taxTableSetups by `in_force`:
+    "tax_percent": ("taxPercent", decimal),
+    "account_db_id": ("accountDbId", integer),
+    "rate_from": ("rateFrom", date),
+    "rates": ("rates", lambda value: value),
 }
 MAPPING = RecordMap(VatCode, FIELDS)
 
 
 def sync(*, run, client, full):
-    data = client.execute(queries.KINDS_AND_TAX_SETUPS, {"first": queries.MAX_PAGE_SIZE})
-    kinds = [edge["node"] for edge in data["objectKinds"]["edges"]]
-    tax_kind = next((k for k in kinds if k.get("code") in TAX_RULE_KIND_CODES), None)
-    if data["objectKinds"]["pageInfo"]["hasNextPage"] and tax_kind is None:
-        for page in client.paginate(
-            first=page_size(),
-            document=queries.OBJECT_KINDS,
-            path="objectKinds",
-            variables={"after": data["objectKinds"]["pageInfo"]["endCursor"]},
-        ):
-            tax_kind = tax_kind or next(
-                (k for k in page.nodes if k.get("code") in TAX_RULE_KIND_CODES), None
-            )
-            del page  # one page in memory at a time: drop it before the next is read
-    if tax_kind is None:
-        raise QueryError(
-            f"Xledger has no object kind {' or '.join(TAX_RULE_KIND_CODES)}: no VAT codes to read."
-        )
-    setups = {}
-    _add_setups(setups, data["taxTableSetups"]["edges"])
-    if data["taxTableSetups"]["pageInfo"]["hasNextPage"]:
-        for page in client.paginate(
-            first=page_size(),
-            document=queries.TAX_TABLE_SETUPS,
-            path="taxTableSetups",
-            variables={"after": data["taxTableSetups"]["pageInfo"]["endCursor"]},
-        ):
-            _add_setups(setups, [{"node": n} for n in page.nodes])
-            del page  # one page in memory at a time: drop it before the next is read
+    schedules = _rate_schedules(client)
     run.record_page(requests=client.request_count)
+    today = DateTime.now(timestamps.XLEDGER_TZ).date()
+    tax_kinds: set[int] = set()
+
+    def vat_codes(page):
+        for node in page.nodes:
+            if db_id_of(node.get("dbId")) in schedules:
+                tax_kinds.add(db_id_of(node.get("objectKindDbId")))
+        return [
+            node
+            for node in page.nodes
+            if db_id_of(node.get("dbId")) in schedules
+            or db_id_of(node.get("objectKindDbId")) in tax_kinds
+        ]
 
     def rate(node):
-        setup = setups.get(node.get("dbId")) or {}
-        return {
-            "tax_percent": decimal(setup.get("taxPercent")),
-            "account_db_id": integer(setup.get("accountDbId")),
-        }
+        return in_force(schedules.get(db_id_of(node.get("dbId")), []), today)
 
-    mirror_list(
+    writer = MirrorWriter(VatCode, connection_id=run.connection_id, fields=MAPPING.fields)
+    live_before = writer.live_count()
+    write_pages(
         run=run,
         client=client,
+        writer=writer,
         mapping=MAPPING,
-        document=queries.OBJECT_VALUES,
-        path="objectValues",
-        variables={"objectKindDbId": tax_kind["dbId"]},
+        query=queries.OBJECT_VALUES,
+        track=True,
+        excluded_owners=excluded_owner_ids(run.connection),
         extra=rate,
+        nodes=vat_codes,
     )
+    apply_deletions(run=run, writers=[writer], live_before=live_before)
 
 
-def _add_setups(setups: dict, edges) -> None:
-    for edge in edges:
-        node = edge["node"]
-        setups.setdefault(node.get("objectValueDbId"), node)  # the first setup of a value wins
+def _rate_schedules(client) -> dict[int, list[dict]]:
+    """objectValueDbId → its setups as {dateFrom, taxPercent, accountDbId}, oldest first."""
+    schedules: dict[int, list[dict]] = {}
+    for page in client.paginate(queries.TAX_TABLE_SETUPS, first=page_size()):
+        for node in page.nodes:
+            value = db_id_of(node.get("objectValueDbId"))
+            if value is None:
+                continue
+            when = date(node.get("dateFrom"))
+            percent = decimal(node.get("taxPercent"))
+            schedules.setdefault(value, []).append(
+                {
+                    "dateFrom": when.isoformat() if when else None,
+                    "taxPercent": str(percent) if percent is not None else None,
+                    "accountDbId": integer(node.get("accountDbId")),
+                    "_setup": db_id_of(node.get("dbId")) or 0,
+                }
+            )
+    for rates in schedules.values():
+        rates.sort(key=lambda r: (r["dateFrom"] or "", r["_setup"]))
+        for r in rates:
+            del r["_setup"]
+    return schedules
+
+
+def in_force(rates: list[dict], today) -> dict:
+    """The mirror fields of the setup in force on `today`: the latest dateFrom not after it (a
+    setup without dateFrom has always applied). Before the first setup starts: no rate."""
+    current = None
+    for r in rates:
+        if r["dateFrom"] is None or r["dateFrom"] <= today.isoformat():
+            current = r
+    return {
+        "tax_percent": decimal(current["taxPercent"]) if current else None,
+        "account_db_id": current["accountDbId"] if current else None,
+        "rate_from": date(current["dateFrom"]) if current else None,
+        "rates": rates,
+    }

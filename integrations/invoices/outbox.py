@@ -106,7 +106,12 @@ def claim_in_doubt(connection, *, token: str, lease: timedelta, limit=LOOKUP_CHU
         items=None,
         changes={"claimed_by": token, "claimed_until": now + lease},
     )
-    return list(Invoice.objects.filter(claimed_by=token, status=Status.IN_DOUBT).order_by("id"))
+    return list(
+        Invoice.objects.filter(claimed_by=token, status=Status.IN_DOUBT)
+        .select_related("entity", "connection__customer")
+        .prefetch_related("lines")
+        .order_by("id")
+    )
 
 
 def claim_pending(connection, *, token: str, lease: timedelta, now=None) -> list[Invoice]:
@@ -169,6 +174,20 @@ def _fit(rows, items: int | None) -> list[int]:
         used_items += need
         used_bytes += size
     return ids
+
+
+def renew(invoices, *, token: str, lease: timedelta, now=None) -> list:
+    """Extend this worker's claim on the invoices it is still sending, before another request
+    for them (a pass that sends the rest of a refused batch, or halves of it, makes several);
+    returns those it still holds. One whose lease another worker took over is not sent again
+    from here: that worker looks it up first."""
+    now = now or timezone.now()
+    ids = [invoice.pk for invoice in invoices]
+    held = Invoice.objects.filter(pk__in=ids, status=Status.SENDING, claimed_by=token)
+    if held.update(claimed_until=now + lease) == len(ids):
+        return list(invoices)
+    still = set(held.values_list("pk", flat=True))
+    return [invoice for invoice in invoices if invoice.pk in still]
 
 
 def finish(invoice: Invoice, *, token: str, from_status: str, **changes) -> bool:

@@ -7,11 +7,18 @@ Exactly once rests on three rules:
    state change is conditional on still holding it.
 2. A send that may have reached Xledger without us seeing the answer (timeout, dropped
    connection, a worker killed mid-request) leaves the invoice `in_doubt`; it is never sent
-   again before it has been looked up in Xledger by its `extIdentifier`. Found → `sent` with
-   those dbIds; not found → `pending` again.
-3. Xledger's answer is matched to our items by `clientId`, never by position; an invoice is
-   `sent` only when every one of its items has a dbId, and a partly stored invoice is completed
-   with only its missing items.
+   again before it has been looked up in Xledger by its `extIdentifier`, and what Xledger holds
+   is matched to its lines by content (lookup.py): all found → `sent` with those dbIds; none →
+   `pending` again; some → `pending` for the missing ones when their content tells which, else
+   `rejected` for a person.
+3. The mutation's answer is matched to our items by `clientId` (or, for an error, the input's
+   index), never by position; an invoice is `sent` only when every one of its items has a dbId,
+   and a partly stored invoice is completed with only its missing items.
+
+And two more keep one invoice's trouble its own: invoices in doubt whose lookup fails stay in
+doubt while the pending ones are sent, and an invoice Xledger refuses is rejected while the
+rest of its batch is sent again at once (batch.py). A PDF is checked on the stored supplier line
+after it was sent, and an invoice whose PDF did not arrive says so (`attachment_status`).
 
 No request is made when nothing is pending or due for a lookup.
 """
@@ -25,23 +32,19 @@ from dataclasses import dataclass, field
 
 import orjson
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from integrations import issues
 from integrations.datasets import Dataset
-from integrations.invoices import mapping, outbox
+from integrations.invoices import lookup, mapping, outbox
+from integrations.invoices.batch import FAILING_ATTEMPTS, BatchSend
 from integrations.invoices.validation import InvoiceInvalid, validate_submission
 from integrations.models import Invoice, InvoiceAttachment, InvoiceLine, Issue
-from integrations.xledger import queries
-from integrations.xledger.errors import TransientError, XledgerError
+from integrations.xledger.errors import XledgerError
 
 logger = logging.getLogger("integrations.invoices")
 Status = Invoice.Status
-
-# An Issue(kind=invoices_failing) opens when an invoice has failed this many sends in a row, or
-# when this many of the connection's most recently finished invoices were all rejected.
-FAILING_ATTEMPTS = 3
-FAILING_REJECTIONS = 10
 
 
 class InvoiceConflict(Exception):
@@ -176,6 +179,12 @@ def _normalised(payload: dict) -> dict:
 
 # --- Sending -----------------------------------------------------------------------------------
 
+# An Issue(kind=invoices_failing) opens when an invoice has failed FAILING_ATTEMPTS sends in a
+# row (batch.py), when this many of the connection's most recently finished invoices were all
+# rejected, or when the lookup of invoices in doubt has failed FAILING_LOOKUPS passes in a row.
+FAILING_REJECTIONS = 10
+FAILING_LOOKUPS = 3
+
 
 @dataclass
 class BatchResult:
@@ -192,53 +201,75 @@ class BatchResult:
     in_doubt: int = 0
     released: int = 0
     requests: int = 0
+    lookup_failed: int = 0
+    pdf_confirmed: int = 0
+    pdf_missing: list = field(default_factory=list)  # external ids
     rejections: list = field(default_factory=list)
     error: XledgerError | None = None
+    lookup_error: XledgerError | None = None
 
     def add(self, other: BatchResult) -> None:
         for name in (
             "batches", "looked_up", "found", "requeued", "expired", "claimed", "sent", "rejected",
-            "in_doubt", "released", "requests",
+            "in_doubt", "released", "requests", "lookup_failed", "pdf_confirmed",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejections.extend(other.rejections)
+        self.pdf_missing.extend(other.pdf_missing)
         self.error = other.error or self.error
+        self.lookup_error = other.lookup_error or self.lookup_error
 
 
-def invoice_send_batch(*, connection, client, run=None) -> BatchResult:
+def invoice_send_batch(*, connection, client, run=None, settle: bool = True) -> BatchResult:
     """One pass of the outbox: settle invoices in doubt (or held by a dead worker) by looking
-    them up, then send at most one batch of pending invoices. Makes no request when there is
-    nothing to do. Xledger errors are recorded on the invoices and raised again."""
+    them up, then send one batch of pending invoices (and, within the pass, what of it Xledger
+    did not refuse). Makes no request when there is nothing to do.
+
+    A lookup that fails leaves its invoices in doubt, is recorded on them and on the result, and
+    does not stop the pass: the pending invoices are sent all the same (`settle=False` skips the
+    lookup). Errors of the send are recorded on the invoices and raised again."""
     result = BatchResult()
     before = client.request_count
     try:
         if not outbox.has_work(connection):
             return result
         result.expired = outbox.expire_claims(connection)
-        invoice_settle_in_doubt(connection=connection, client=client, result=result)
+        if settle:
+            invoice_settle_in_doubt(connection=connection, client=client, result=result)
         _send_one_batch(connection, client, result)
     finally:
         result.requests = client.request_count - before
+        _note_attachments(connection, result)
         if run is not None:
             _record_on_run(run, result, client)
     return result
 
 
 def invoice_send_all(*, connection, client, run=None, max_batches: int = 1000) -> BatchResult:
-    """Send batches until nothing is pending (the invoices dataset's run)."""
+    """Send batches until nothing is pending (the invoices dataset's run). Invoices in doubt are
+    looked up until a lookup fails; after that, only the pending ones are sent (the others are
+    looked up again by a later run)."""
     total = BatchResult()
+    settle = True
     for _ in range(max_batches):
-        result = invoice_send_batch(connection=connection, client=client, run=run)
+        result = invoice_send_batch(connection=connection, client=client, run=run, settle=settle)
         total.add(result)
-        if result.claimed == 0 and result.looked_up == 0:
+        if result.lookup_error is not None:
+            settle = False
+        if result.claimed == 0 and (result.looked_up == 0 or not settle):
             break
     return total
 
 
 def invoice_settle_in_doubt(*, connection, client, result: BatchResult | None = None) -> None:
-    """Look up every invoice in doubt whose settle time is over, by extIdentifier, and mark it
-    sent (every item found), pending (some or none found: the rest will be sent) or, when
-    Xledger's answer cannot tell which items arrived, rejected for a person to check."""
+    """Look up every invoice in doubt whose settle time is over, by extIdentifier, and match
+    what Xledger holds to its lines by content: every item found → sent; none → pending; some →
+    pending for the missing ones when their content tells which, else rejected for a person.
+
+    A failed lookup leaves the invoices in doubt (looked up again after the settle time, its
+    failure counted on them; FAILING_LOOKUPS in a row open the connection's Issue) and is
+    recorded on `result.lookup_error`, not raised: invoices in doubt never hold back the others.
+    Only a refused token or used-up credits are raised, as no send could succeed either."""
     result = result if result is not None else BatchResult()
     lease = outbox.claim_lease(client)
     while True:
@@ -247,193 +278,190 @@ def invoice_settle_in_doubt(*, connection, client, result: BatchResult | None = 
         if not invoices:
             return
         result.looked_up += len(invoices)
+        refs = [mapping.ext_identifier(i.external_id) for i in invoices]
         try:
-            found = _look_up(client, invoices)
+            found = lookup.look_up(client, refs)
         except XledgerError as exc:
-            outbox.finish_many(  # let the next pass try again
-                invoices, token=token, from_status=Status.IN_DOUBT,
-                last_error=f"Lookup failed: {exc}",
-            )  # fmt: skip
-            result.error = exc
-            raise
+            _lookup_failed(connection, invoices, token, exc, result)
+            if exc.kind in ("auth", "credits"):
+                raise
+            return
+        pdf_names = dict(
+            InvoiceAttachment.objects.filter(invoice__in=invoices).values_list(
+                "invoice_id", "file_name"
+            )
+        )
         for invoice in invoices:
-            _settle(
-                invoice, found.get(mapping.ext_identifier(invoice.external_id), []), token, result
+            nodes = found.get(mapping.ext_identifier(invoice.external_id), [])
+            _settle(invoice, nodes, pdf_names.get(invoice.pk), token, result)
+        _issue_resolve(connection, problem="lookup")
+
+
+def _lookup_failed(connection, invoices, token, exc: XledgerError, result: BatchResult) -> None:
+    counted = exc.kind not in ("auth", "credits")  # not the lookup's problem
+    changes = {"lookup_failures": F("lookup_failures") + 1} if counted else {}
+    result.lookup_failed += outbox.finish_many(
+        invoices, token=token, from_status=Status.IN_DOUBT,
+        claimed_until=timezone.now() + outbox.in_doubt_settle(),
+        last_error=f"Looking it up in Xledger failed (it stays in doubt): {exc}", **changes,
+    )  # fmt: skip
+    result.lookup_error = exc
+    worst = max(invoice.lookup_failures for invoice in invoices) + 1
+    if counted and worst >= FAILING_LOOKUPS:
+        _issue_open(
+            connection,
+            problem="lookup",
+            title="Invoices in doubt cannot be looked up in Xledger",
+            detail=(
+                f"{len(invoices)} invoice(s) whose send ended in doubt cannot be looked up: "
+                f"Xledger refused the lookup {worst} times in a row. They stay in doubt and are "
+                f"never sent twice; the other invoices are still sent. Xledger said: {exc}"
+            ),
+            data={"error_kind": exc.kind, "lookup_failures": worst},
+        )
+
+
+def _settle(invoice: Invoice, nodes, pdf_name, token: str, result: BatchResult) -> None:
+    items = mapping.import_items(
+        invoice,
+        list(invoice.lines.all()),
+        supplier_account=getattr(invoice.connection.customer, "supplier_posting_account", "") or "",
+    )
+    match = lookup.match_stored(invoice, items, nodes)
+    db_ids = {**(invoice.xledger_db_ids or {}), **match.db_ids}
+    changes = {"lookups": invoice.lookups + 1, "lookup_failures": 0, "xledger_db_ids": db_ids}
+    if pdf_name:
+        line = lookup.supplier_line(invoice, nodes, db_ids)
+        if line is not None:
+            names = mapping.file_names(pdf_name, invoice.external_id)
+            arrived = lookup.attachment_arrived(line, names)
+            changes["attachment_status"] = (
+                Invoice.AttachmentStatus.CONFIRMED if arrived else Invoice.AttachmentStatus.MISSING
             )
-
-
-def _look_up(client, invoices) -> dict[str, list[dict]]:
-    """extIdentifier → the import items Xledger holds for it (paged)."""
-    refs = [mapping.ext_identifier(i.external_id) for i in invoices]
-    found: dict[str, list[dict]] = {}
-    for page in client.paginate(
-        queries.GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER,
-        path="glImportItems",
-        variables={"extIdentifiers": refs},
-    ):
-        for node in page.nodes:
-            found.setdefault(node.get("extIdentifier"), []).append(node)
-    return found
-
-
-def _settle(invoice: Invoice, nodes: list[dict], token: str, result: BatchResult) -> None:
-    expected = mapping.client_ids(invoice)
-    stored = dict(invoice.xledger_db_ids or {})
-    anonymous = []
-    for node in nodes:
-        cid = node.get("clientId")
-        if cid in expected:
-            stored[cid] = node["dbId"]
-        else:
-            anonymous.append(node["dbId"])
-    changes = {"lookups": invoice.lookups + 1, "xledger_db_ids": stored}
-    if all(cid in stored for cid in expected):
-        changes.update(status=Status.SENT, sent_at=timezone.now(), last_error="")
-        result.found += 1
-    elif anonymous:
-        # Items came back without clientIds: we cannot tell which lines arrived. Resending
-        # could double them; a person must compare with Xledger.
-        if len(anonymous) + len(stored) >= len(expected):
-            stored.update({f"?{n}": db_id for n, db_id in enumerate(anonymous)})
-            changes.update(status=Status.SENT, sent_at=timezone.now(), last_error="")
-            result.found += 1
-        else:
-            changes.update(
-                status=Status.REJECTED,
-                xledger_message=(
-                    f"Xledger holds {len(anonymous) + len(stored)} of this invoice's "
-                    f"{len(expected)} items and did not say which; check it in Xledger, then "
-                    "cancel it or complete it there."
-                ),
-            )
-            result.rejected += 1
+    extra = ""
+    if match.foreign:
+        foreign = ", ".join(str(node.get("dbId")) for node in match.foreign)
+        extra = (
+            f"Xledger also holds {len(match.foreign)} item(s) under this invoice's reference that "
+            f"match none of its lines (dbIds {foreign})."
+        )
+    if not match.missing:
+        changes.update(status=Status.SENT, sent_at=timezone.now(), last_error=extra)
+        outcome = "found"
+    elif not match.foreign:
+        held = len(db_ids)
+        changes.update(
+            status=Status.PENDING,
+            last_error=(
+                f"Xledger holds {held} of its {invoice.item_count} items; the missing ones will "
+                "be sent." if held else ""
+            ),
+        )  # fmt: skip
+        outcome = "requeued"
     else:
-        changes.update(status=Status.PENDING)
+        message = (
+            f"Xledger holds {len(nodes)} item(s) under this invoice's reference, but "
+            f"{len(match.missing)} of its {invoice.item_count} lines are not among them by "
+            f"content and {len(match.foreign)} stored item(s) match none of its lines, so it "
+            "cannot tell which lines arrived; sending them again could double them. Compare the "
+            "invoice with Xledger, then complete it there and cancel it here, or retry it."
+        )
+        changes.update(status=Status.REJECTED, xledger_message=message, last_error="")
+        outcome = "rejected"
+    if not outbox.finish(invoice, token=token, from_status=Status.IN_DOUBT, **changes):
+        return
+    if outcome == "found":
+        result.found += 1
+    elif outcome == "requeued":
         result.requeued += 1
-    outbox.finish(invoice, token=token, from_status=Status.IN_DOUBT, **changes)
+    else:
+        result.rejected += 1
+        result.rejections.append({"externalId": invoice.external_id, "message": message})
+    status = changes.get("attachment_status")
+    if status == Invoice.AttachmentStatus.CONFIRMED:
+        result.pdf_confirmed += 1
+    elif status == Invoice.AttachmentStatus.MISSING:
+        result.pdf_missing.append(invoice.external_id)
 
 
 def _send_one_batch(connection, client, result: BatchResult) -> None:
     token = outbox.new_claim_token()
-    invoices = outbox.claim_pending(connection, token=token, lease=outbox.claim_lease(client))
+    lease = outbox.claim_lease(client)
+    invoices = outbox.claim_pending(connection, token=token, lease=lease)
     if not invoices:
         return
     result.claimed += len(invoices)
     result.batches += 1
-    inputs, files, owners = _build_inputs(invoices)
+    sending = BatchSend(client=client, token=token, lease=lease, result=result)
     try:
-        data, errors = client.execute_partial(
-            queries.ADD_GL_IMPORT_ITEMS, {"inputs": inputs}, mutation=True, files=files or None
-        )
-    except TransientError as exc:
-        if not exc.in_doubt:  # it never reached Xledger (could not connect)
-            _release(invoices, token, exc, result)
-            _note_failure(connection, invoices, exc)
-            raise
-        result.in_doubt += outbox.finish_many(
-            invoices,
-            token=token,
-            from_status=Status.SENDING,
-            status=Status.IN_DOUBT,
-            claimed_until=timezone.now() + outbox.in_doubt_settle(),
-            last_error=str(exc),
-        )
-        result.error = exc
-        _note_failure(connection, invoices, exc)
-        raise
+        sending.send(invoices)
     except XledgerError as exc:
-        # Refused as a whole (auth, rate limit beyond our wait, credits, an invalid document):
-        # nothing was stored, so the invoices are simply pending again.
-        _release(invoices, token, exc, result)
         _note_failure(connection, invoices, exc)
         raise
-
-    edges = ((data or {}).get("addGLImportItems") or {}).get("edges") or []
-    stored = {edge.get("clientId"): edge["node"]["dbId"] for edge in edges if edge.get("node")}
-    general = [e for e in errors if e.extensions.get("clientId") not in owners]
-    if general and not stored:
-        # Refused as a whole without naming an input (a missing write scope, too many inputs):
-        # a problem of the connection or of ours, not of these invoices. Nothing was stored.
-        _release(invoices, token, general[0], result)
-        _note_failure(connection, invoices, general[0])
-        raise general[0]
-    messages: dict[str, list[str]] = {}
-    unattributed = []
-    for error in errors:
-        cid = error.extensions.get("clientId")
-        if cid in owners:
-            messages.setdefault(cid, []).append(error.message)
-        else:
-            unattributed.append(error.message)
-
-    now = timezone.now()
-    with transaction.atomic():
-        for invoice in invoices:
-            db_ids = dict(invoice.xledger_db_ids or {})
-            expected = mapping.client_ids(invoice)
-            db_ids.update({cid: stored[cid] for cid in expected if cid in stored})
-            if all(cid in db_ids for cid in expected):
-                if outbox.finish(
-                    invoice, token=token, from_status=Status.SENDING, status=Status.SENT,
-                    xledger_db_ids=db_ids, sent_at=now, last_error="", xledger_message="",
-                ):  # fmt: skip
-                    result.sent += 1
-                continue
-            reasons = [m for cid in expected for m in messages.get(cid, [])]
-            missing = [cid for cid in expected if cid not in db_ids]
-            message = "; ".join(reasons or unattributed) or (
-                f"Xledger did not store {', '.join(missing)} and gave no reason."
-            )
-            if outbox.finish(
-                invoice, token=token, from_status=Status.SENDING, status=Status.REJECTED,
-                xledger_db_ids=db_ids, xledger_message=message, last_error="",
-            ):  # fmt: skip
-                result.rejected += 1
-                result.rejections.append({"externalId": invoice.external_id, "message": message})
+    _check_attachments(connection, client, sending.pdfs, result)
     _note_outcome(connection, result)
 
 
-def _build_inputs(invoices):
-    """The batch's inputs (only items not yet in Xledger), file parts, clientId → invoice."""
-    inputs, files, owners = [], {}, {}
-    for invoice in invoices:
-        customer = invoice.connection.customer
-        items = mapping.import_items(
-            invoice,
-            list(invoice.lines.all()),
-            supplier_account=getattr(customer, "supplier_posting_account", "") or "",
+def _check_attachments(connection, client, pdfs: dict, result: BatchResult) -> None:
+    """Read back the supplier lines stored with a PDF in this pass (one request for all of
+    them) and record whether each PDF arrived. PDFs left unchecked by an earlier pass (its check
+    failed) ride along."""
+    if not pdfs:
+        return
+    pending = dict(pdfs)
+    earlier = (
+        Invoice.objects.filter(
+            connection=connection, attachment_status=Invoice.AttachmentStatus.UNCHECKED
         )
-        done = invoice.xledger_db_ids or {}
-        for n, item in enumerate(items):
-            if item["clientId"] in done:
-                continue
-            if n == 0 and invoice.attachment_size:
-                attachment = invoice.attachment
-                mapping.attach_file(item)
-                files[mapping.file_path(len(inputs))] = (
-                    attachment.file_name,
-                    bytes(attachment.content),
-                    mapping.FILE_CONTENT_TYPE,
-                )
-            owners[item["clientId"]] = invoice
-            inputs.append(item)
-    return inputs, files, owners
-
-
-def _release(invoices, token, exc, result: BatchResult) -> None:
-    result.released += outbox.finish_many(
-        invoices, token=token, from_status=Status.SENDING, status=Status.PENDING,
-        last_error=str(exc),
-    )  # fmt: skip
-    result.error = exc
+        .exclude(pk__in=list(pdfs))
+        .select_related("attachment")
+        .only("pk", "external_id", "xledger_db_ids", "attachment__file_name")
+        .order_by("id")[: max(0, outbox.LOOKUP_CHUNK - len(pdfs))]
+    )
+    for invoice in earlier:
+        pending[invoice.pk] = (
+            invoice,
+            mapping.file_names(invoice.attachment.file_name, invoice.external_id),
+        )
+    refs = [mapping.ext_identifier(invoice.external_id) for invoice, _ in pending.values()]
+    try:
+        found = lookup.look_up(client, refs)
+    except XledgerError as exc:
+        logger.warning("Could not check %d invoice PDFs in Xledger: %s", len(pending), exc)
+        return
+    confirmed, missing = [], []
+    for invoice, names in pending.values():
+        nodes = found.get(mapping.ext_identifier(invoice.external_id), [])
+        line = lookup.supplier_line(invoice, nodes, invoice.xledger_db_ids or {})
+        if line is None:
+            continue  # not readable yet: stays unchecked
+        (confirmed if lookup.attachment_arrived(line, names) else missing).append(invoice)
+    now = timezone.now()
+    for invoices, status in (
+        (confirmed, Invoice.AttachmentStatus.CONFIRMED),
+        (missing, Invoice.AttachmentStatus.MISSING),
+    ):
+        if invoices:
+            Invoice.objects.filter(pk__in=[i.pk for i in invoices]).update(
+                attachment_status=status, updated_at=now
+            )
+    result.pdf_confirmed += len(confirmed)
+    result.pdf_missing.extend(invoice.external_id for invoice in missing)
 
 
 def _record_on_run(run, result: BatchResult, client) -> None:
     """Count the pass on the run (fetched = invoices handled, created = sent or found,
     updated = put back to pending after a lookup, rejected = rejected), beating its heartbeat.
-    An idle pass records nothing."""
+    A failed lookup makes the run partial, with Xledger's message. An idle pass records
+    nothing."""
     if not (result.claimed or result.looked_up or result.expired):
         return
+    if result.lookup_error is not None:
+        run.error_kind = result.lookup_error.kind
+        run.error_message = (
+            "Invoices in doubt could not be looked up in Xledger (they stay in doubt; the "
+            f"others were sent): {result.lookup_error}"
+        )
     counts = {
         "fetched": result.claimed + result.looked_up,
         "created": result.sent + result.found,
@@ -469,6 +497,10 @@ def invoice_cancel(*, invoice: Invoice, by=None) -> bool:
 
 
 # --- Issues --------------------------------------------------------------------------------------
+# The connection has one invoices_failing Issue at a time, about one problem (`data.problem`):
+# "sending" (sends keep failing, or every invoice is rejected; also the one failed runs open),
+# "lookup" (invoices in doubt cannot be looked up) or "pdf" (PDFs do not arrive). Each problem
+# resolves only its own Issue, so one that persists is never resolved and reopened every pass.
 
 
 def _note_failure(connection, invoices, exc: XledgerError) -> None:
@@ -477,6 +509,7 @@ def _note_failure(connection, invoices, exc: XledgerError) -> None:
     if worst >= FAILING_ATTEMPTS:
         _issue_open(
             connection,
+            problem="sending",
             title="Invoices to Xledger keep failing",
             detail=f"An invoice has failed {worst} sends in a row. Last error: {exc}",
             data={"error_kind": exc.kind, "attempts": worst},
@@ -485,7 +518,7 @@ def _note_failure(connection, invoices, exc: XledgerError) -> None:
 
 def _note_outcome(connection, result: BatchResult) -> None:
     if result.sent and not result.rejected:
-        _issue_resolve(connection)
+        _issue_resolve(connection, problem="sending")
         return
     if result.rejected:
         recent = list(
@@ -497,6 +530,7 @@ def _note_outcome(connection, result: BatchResult) -> None:
             latest = result.rejections[-1]["message"] if result.rejections else ""
             _issue_open(
                 connection,
+                problem="sending",
                 title="Xledger rejects every invoice",
                 detail=(
                     f"The last {FAILING_REJECTIONS} invoices were all rejected. "
@@ -505,16 +539,46 @@ def _note_outcome(connection, result: BatchResult) -> None:
                 data={"rejected_in_a_row": FAILING_REJECTIONS},
             )
         elif result.sent:
-            _issue_resolve(connection)
+            _issue_resolve(connection, problem="sending")
 
 
-def _issue_open(connection, *, title: str, detail: str, data: dict) -> None:
+def _note_attachments(connection, result: BatchResult) -> None:
+    """PDFs that did not arrive open the connection's Issue; a PDF seen arriving later (and
+    none missing in the same pass) resolves it."""
+    if result.pdf_missing:
+        shown = ", ".join(result.pdf_missing[:5])
+        more = f" and {len(result.pdf_missing) - 5} more" if len(result.pdf_missing) > 5 else ""
+        _issue_open(
+            connection,
+            problem="pdf",
+            title="Invoice PDFs do not arrive in Xledger",
+            detail=(
+                f"The PDFs of {len(result.pdf_missing)} invoice(s) ({shown}{more}) are not on "
+                "their supplier lines in Xledger, although Xledger stored the lines. The "
+                "invoices are in Xledger without their PDF (attachment status 'missing'); "
+                "attach the PDFs there, and check how Xledger receives files."
+            ),
+            data={"missing": result.pdf_missing[:20]},
+        )
+    elif result.pdf_confirmed:
+        _issue_resolve(connection, problem="pdf")
+
+
+def _issue_open(connection, *, problem: str, title: str, detail: str, data: dict) -> None:
     """One invoices_failing issue per connection, counted again while it lasts."""
     issues.issue_open(
         connection=connection, kind=Issue.Kind.INVOICES_FAILING, dataset=Dataset.INVOICES,
-        title=title, detail=detail, data=data,
+        title=title, detail=detail, data={"problem": problem, **data},
     )  # fmt: skip
 
 
-def _issue_resolve(connection) -> None:
-    issues.issue_resolve(connection=connection, kind=Issue.Kind.INVOICES_FAILING)
+def _issue_resolve(connection, *, problem: str) -> None:
+    """Resolve the connection's invoices_failing issue if it is about `problem`."""
+    issue = (
+        Issue.objects.filter(connection=connection, kind=Issue.Kind.INVOICES_FAILING)
+        .exclude(status=Issue.Status.RESOLVED)
+        .only("data")
+        .first()
+    )
+    if issue is not None and (issue.data or {}).get("problem", "sending") == problem:
+        issues.issue_resolve(connection=connection, kind=Issue.Kind.INVOICES_FAILING)

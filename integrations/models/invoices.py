@@ -9,6 +9,10 @@ is pending or rejected. Everything the sender needs to be safe across crashes li
   was `sending` belonged to a worker that died, and is looked up in Xledger before anything else.
 - `xledger_db_ids` maps each import item's clientId to the dbId Xledger gave it, so an invoice
   whose items went in only partly is completed, never doubled.
+- `lookup_failures` counts the lookups in a row that Xledger refused for an invoice in doubt
+  (it stays in doubt and is looked up again later; it never holds back the others).
+- `attachment_status` says whether the PDF was seen on the stored supplier line: an invoice
+  whose items are in Xledger is `sent` even when its PDF did not arrive, and says so here.
 - `request_hash` is the SHA-256 of the submission as SEMINE sent it: the same body again is the
   same invoice, a different body under the same external id is a conflict.
 
@@ -31,6 +35,12 @@ class Invoice(models.Model):
         REJECTED = "rejected", _("Rejected by Xledger")
         IN_DOUBT = "in_doubt", _("In doubt")
         CANCELLED = "cancelled", _("Cancelled")
+
+    class AttachmentStatus(models.TextChoices):
+        NONE = "", _("No PDF, or not sent yet")
+        CONFIRMED = "confirmed", _("PDF seen on the stored supplier line")
+        MISSING = "missing", _("PDF not on the stored supplier line")
+        UNCHECKED = "unchecked", _("PDF sent, not yet checked in Xledger")
 
     FINAL_STATUSES = (Status.SENT, Status.CANCELLED)
     RETRYABLE_STATUSES = (Status.REJECTED,)
@@ -61,12 +71,18 @@ class Invoice(models.Model):
         default=0, help_text=_("Xledger import items: the supplier line plus one per line.")
     )
     attachment_size = models.PositiveIntegerField(default=0, help_text=_("PDF bytes, 0 if none"))
+    attachment_status = models.CharField(
+        max_length=20, choices=AttachmentStatus.choices, default=AttachmentStatus.NONE, blank=True
+    )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     status_changed_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0, help_text=_("Times it was sent to Xledger"))
     lookups = models.PositiveIntegerField(
         default=0, help_text=_("Times it was looked up in Xledger after a send ended in doubt")
+    )
+    lookup_failures = models.PositiveIntegerField(
+        default=0, help_text=_("Lookups in a row that Xledger refused while it was in doubt")
     )
     claimed_by = models.CharField(max_length=100, blank=True, editable=False)
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -90,6 +106,12 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["connection", "status", "id"], name="invoice_outbox_idx"),
             models.Index(fields=["status", "claimed_until"], name="invoice_claim_idx"),
+            # PDFs still to be checked in Xledger (a few at most), read with each PDF batch.
+            models.Index(
+                fields=["connection", "id"],
+                name="invoice_pdf_unchecked_idx",
+                condition=models.Q(attachment_status="unchecked"),
+            ),
         ]
         permissions = [("retry_invoice", "Can retry or cancel an invoice to Xledger")]
 

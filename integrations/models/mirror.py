@@ -81,10 +81,17 @@ class ObjectValue(MirrorRecord):
 
 
 class VatCode(MirrorRecord):
-    """A VAT code: an object value of the TAX_RULE kind with its rate from taxTableSetups."""
+    """A VAT code: an object value of the tax-rule object kind, with its rates from
+    taxTableSetups. `tax_percent`/`account_db_id`/`rate_from` are the setup in force on the day
+    of the last sync (the latest `dateFrom` not after that day); `rates` is the whole dated
+    schedule, oldest first, so a rate announced for 1 January is known before then."""
 
     tax_percent = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
     account_db_id = models.BigIntegerField(null=True, blank=True)
+    rate_from = models.DateField(null=True, blank=True, help_text="dateFrom of the rate in force")
+    rates = models.JSONField(
+        default=list, blank=True, help_text="[{dateFrom, taxPercent, accountDbId}], oldest first"
+    )
 
     class Meta:
         constraints = unique_key("vatcode")

@@ -25,6 +25,7 @@ class Run(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         PARTIAL = "partial", _("Partial")
         FAILED = "failed", _("Failed")
+        DEFERRED = "deferred", _("Deferred (Xledger unavailable)")
         ABANDONED = "abandoned", _("Abandoned")
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
@@ -164,6 +165,7 @@ class Issue(models.Model):
         MASS_DELETION = "mass_deletion", _("Mass deletion waiting for confirmation")
         INVOICES_FAILING = "invoices_failing", _("Invoices failing")
         CREDITS_EXHAUSTED = "credits_exhausted", _("Xledger credits used up")
+        SCHEMA_MISMATCH = "schema_mismatch", _("Xledger refuses our query (schema differs)")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

@@ -58,6 +58,12 @@ def _fix(key: str, params: dict) -> str:
             "Xledger refused SEMINE's check for %(scopes)s (%(message)s). This is not something "
             "your administrator can fix: please tell SEMINE support."
         ) % {"scopes": params.get("scopes", ""), "message": params.get("message", "")}
+    if problem == "write_unknown":
+        return gettext(
+            "Xledger cannot tell whether the token may write GL import items without writing "
+            "one. Make sure write access to GL import items is ticked in %(page)s; SEMINE's "
+            "first invoice confirms it, and if Xledger refuses it you will be told."
+        ) % {"page": TOKEN_PAGE}
     if key == "token":
         text = gettext(
             "Check that it was copied whole, that it was made in the right environment "
@@ -103,7 +109,9 @@ def describe(check: dict) -> tuple[str, str]:
         return (str(label) if label else check.get("label") or key), stored_fix
     try:
         label = str(LABELS[key]) % params if key in LABELS else check.get("label") or key
-        fix = "" if check.get("ok") else _fix(key, params)
+        # A passed check has no fix, except a note where the answer is not known yet.
+        noted = params.get("problem") == "write_unknown"
+        fix = "" if check.get("ok") and not noted else _fix(key, params)
     except (KeyError, TypeError, ValueError):  # params of a shape this code does not know
         return check.get("label") or key, stored_fix
     return label, fix or stored_fix

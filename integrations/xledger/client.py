@@ -12,12 +12,15 @@ Why it looks the way it does:
 - The token lives only in the httpx.Client's headers (whose repr httpx masks). It is never an
   attribute, never logged, and scrubbed from any response text that ends up in an exception.
 
-Multipart requests (an invoice PDF) follow the GraphQL multipart request spec: a form field
-`operations` with the usual JSON, a field `map` naming where each file goes, and one part per
-file. Pass `files={"<path in operations>": (filename, content, content_type)}`, for example
-`files={"variables.inputs.0.node.invoiceFile": ("inv-1.pdf", pdf, "application/pdf")}`; the
-client names the parts "0", "1", ... and leaves `variables` as given (set the file's place to
-None, or to the file name, whichever the live schema wants [seen]).
+Multipart requests (an invoice PDF) follow Xledger's own form, which differs from the GraphQL
+multipart request spec: one part per file FIRST, the JSON body LAST (a part named `operations`,
+Content-Type application/json, with a filename) [seen: "the json object has to come last"]; a file
+sent after the JSON part is lost. The mutation names each file by putting the file's name in its
+place in the variables, and that name is the file part's filename. A spec `map` part goes before
+the JSON part too, so a server that follows the spec puts the file in the same place. Pass
+`files={"<path in the variables>": (filename, content, content_type)}`, for example
+`files={"variables.inputs.0.node.invoiceFile": ("inv-1.pdf", pdf, "application/pdf")}`, with the
+file's name already at that place in the variables.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ logger = logging.getLogger("integrations.xledger")
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_\-]{8,512}={0,2}")
 AUTH_SCHEME = "token"  # [known] `Authorization: token <API token>`
 SCRUBBED = "[token]"
+MIN_PAGE_SIZE = 100  # a query that times out at this size is not Xledger's size problem
 
 # Transport failures that prove nothing reached Xledger: safe to resend even a mutation.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -76,7 +80,8 @@ def clean_token(token: str) -> str | None:
 
 @dataclass
 class Page:
-    """One page of a list query. `data` is the whole `data` of that answer (other aliases)."""
+    """One page of a list query. `end_cursor` is the last edge's cursor; `data` is the whole
+    `data` of that answer (other aliases)."""
 
     nodes: list[dict]
     end_cursor: str | None
@@ -91,6 +96,17 @@ def _dig(data: Mapping, path: str) -> Any:
             raise QueryError(f"Xledger's answer has no '{path}' (missing '{part}').")
         node = node[part]
     return node
+
+
+def page_of(data: Mapping, path: str) -> Page:
+    """The page a list answer holds at `path`: its nodes, whether there is more, and the last
+    edge's cursor (the cursor the next page is asked `after`)."""
+    connection = _dig(data, path) or {}
+    edges = connection.get("edges") or ()
+    nodes = [edge["node"] for edge in edges if isinstance(edge, Mapping) and "node" in edge]
+    end_cursor = edges[-1].get("cursor") if edges and isinstance(edges[-1], Mapping) else None
+    has_next = bool((connection.get("pageInfo") or {}).get("hasNextPage"))
+    return Page(nodes=nodes, end_cursor=end_cursor, has_next_page=has_next, data=data)
 
 
 def _operation_name(document: str) -> str:
@@ -151,12 +167,16 @@ class XledgerClient:
         *,
         mutation: bool = False,
         files: Mapping[str, FileSpec] | None = None,
+        attempts: int | None = None,
     ) -> dict:
         """Send one document and return its `data`; raise the classified error otherwise.
 
-        `mutation=True` turns off resending once the request may have reached Xledger.
+        `mutation=True` turns off resending once the request may have reached Xledger;
+        `attempts` caps the tries below the client's own (a single question asked once).
         """
-        data, _ = self._request(document, variables, mutation=mutation, files=files)
+        data, _ = self._request(
+            document, variables, mutation=mutation, files=files, attempts=attempts
+        )
         return data
 
     def execute_partial(
@@ -173,55 +193,47 @@ class XledgerClient:
         Authentication, rate limits, credits and transport failures still raise."""
         return self._request(document, variables, mutation=mutation, partial=True, files=files)
 
-    def paginate(
-        self,
-        document: str,
-        *,
-        path: str = "suppliers",
-        variables: Mapping | None = None,
-        first: int = queries.MAX_PAGE_SIZE,
-    ) -> Iterator[Page]:
-        """Yield the pages of a list query, following `after: endCursor` to the end.
-
-        The document declares `$first` and `$after`; if it declares `$ownerSet` and the caller
-        gave none, `queries.DEFAULT_OWNER_SET` is sent, so the owner set is always explicit.
-        If Xledger says the query timed out, the page is asked again at half the size.
-        """
+    def paginate(self, query, *, first: int = queries.MAX_PAGE_SIZE) -> Iterator[Page]:
+        """Yield the pages of a `queries.ListQuery`, each asked for `after` the previous page's
+        last edge's cursor (Xledger's own sample does exactly this; `endCursor` is not asked
+        for), until `hasNextPage` is false. A page Xledger says timed out is asked again at half
+        the size (`read_shrinking`)."""
         if not isinstance(first, int) or not 1 <= first <= queries.MAX_PAGE_SIZE:
             raise ValueError(f"first must be between 1 and {queries.MAX_PAGE_SIZE}, not {first!r}.")
-        base = dict(variables or {})
-        if "$ownerSet" in document:
-            base.setdefault("ownerSet", queries.DEFAULT_OWNER_SET)
         after: str | None = None
         while True:
-            page_variables = {**base, "first": first}
-            if after is not None:
-                page_variables["after"] = after
-            try:
-                data, _ = self._request(document, page_variables, retry_query_timeouts=False)
-            except TransientError as exc:
-                if not exc.query_timed_out or first <= 100:
-                    raise
-                first = max(100, first // 2)
-                logger.info("Xledger query timed out; asking again with first=%d", first)
-                continue
-            connection = _dig(data, path) or {}
-            page_info = connection.get("pageInfo") or {}
-            nodes = [edge["node"] for edge in connection.get("edges") or ()]
-            has_next = bool(page_info.get("hasNextPage"))
-            end_cursor = page_info.get("endCursor")
-            if end_cursor is None and nodes:
-                end_cursor = (connection.get("edges") or [{}])[-1].get("cursor")
-            yield Page(nodes=nodes, end_cursor=end_cursor, has_next_page=has_next, data=data)
+            data, first = self.read_shrinking(
+                lambda size, after=after: query.document(first=size, after=after), first=first
+            )
+            page = page_of(data, query.root)
+            yield page
+            has_next, end_cursor = page.has_next_page, page.end_cursor
             # Let go of this page before asking for the next: one page in memory, not two.
-            del data, connection, nodes
+            del data, page
             if not has_next:
                 return
             if end_cursor is None or end_cursor == after:
                 raise QueryError(
-                    f"Xledger said there is a next page of '{path}' but gave no new cursor."
+                    f"Xledger said there is a next page of '{query.root}' but gave no new cursor."
                 )
             after = end_cursor
+
+    def read_shrinking(
+        self, render: Callable[[int], str], *, first: int, floor: int = MIN_PAGE_SIZE
+    ) -> tuple[dict, int]:
+        """Send `render(first)`; while Xledger says the query timed out ("retry with a smaller
+        page", the contract says), send it again at half the size, down to `floor`. Returns the
+        answer's data and the page size that worked, which the caller keeps for the next page.
+        Every read goes through here, paged or not."""
+        while True:
+            try:
+                data, _ = self._request(render(first), None, retry_query_timeouts=False)
+                return data, first
+            except TransientError as exc:
+                if not exc.query_timed_out or first <= floor:
+                    raise
+                first = max(floor, first // 2)
+                logger.info("Xledger query timed out; asking again with first=%d", first)
 
     # --- Internals -------------------------------------------------------------------------------
 
@@ -234,6 +246,7 @@ class XledgerClient:
         partial: bool = False,
         files: Mapping[str, FileSpec] | None = None,
         retry_query_timeouts: bool = True,
+        attempts: int | None = None,
     ) -> tuple[dict, list[XledgerError]]:
         def should_retry(exc: BaseException) -> bool:
             if not isinstance(exc, XledgerError) or not exc.retryable:
@@ -260,7 +273,7 @@ class XledgerClient:
             )
 
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts),
+            stop=tenacity.stop_after_attempt(min(attempts or self.max_attempts, self.max_attempts)),
             wait=wait,
             retry=tenacity.retry_if_exception(should_retry),
             sleep=self.sleep,
@@ -278,6 +291,7 @@ class XledgerClient:
                 )
             except XledgerError as exc:
                 exc.attempts = attempt
+                exc.operation = _operation_name(document)
                 raise
 
         return retrying(send)
@@ -368,16 +382,12 @@ class XledgerClient:
         return body.get("data"), errors, ""
 
     def _multipart(self, payload: dict, files: Mapping[str, FileSpec]) -> dict:
-        """The GraphQL multipart request spec: operations, map, then one part per file."""
+        """File parts first, then the spec's `map`, then the JSON body last (Xledger's form)."""
         mapping = {str(i): [path] for i, path in enumerate(files)}
-        parts = {str(i): spec for i, spec in enumerate(files.values())}
-        return {
-            "data": {
-                "operations": orjson.dumps(payload).decode(),
-                "map": orjson.dumps(mapping).decode(),
-            },
-            "files": parts,
-        }
+        parts = [(str(i), spec) for i, spec in enumerate(files.values())]
+        parts.append(("map", (None, orjson.dumps(mapping))))  # a plain field: one JSON part
+        parts.append(("operations", ("operations.json", orjson.dumps(payload), "application/json")))
+        return {"files": parts}
 
     def _scrub(self, text: str) -> str:
         """Remove the token from text that came back from the network."""

@@ -11,13 +11,23 @@ nothing here ever sees the request headers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+
+from integrations.xledger import timestamps
 
 # --- The contract's error vocabulary, one edit away from correction -----------------------------
 
 AUTH_CODES = frozenset({"UNAUTHENTICATED"})  # [ours]
 AUTH_MESSAGE_PREFIXES = ("Bad format for API Token", "Invalid API token")  # [seen], [ours]
+# [ours] How else a server may word a refused token, when it sends no code we know (HTTP 200 or
+# 403): revocation is recognised by the message as well as by the status.
+AUTH_MESSAGE_PATTERN = re.compile(
+    r"api[ _-]?token|invalid token|token (is |has been |was )?(not valid|invalid|revoked|expired)"
+    r"|unauthori[sz]ed|unauthenticated|not authenticated|authentication failed",
+    re.IGNORECASE,
+)
 PERMISSION_CODES = frozenset({"FORBIDDEN"})  # [ours]
 # Code -> wait in seconds when the answer carries no Retry-After (which, when sent, is the minimum).
 RATE_LIMIT_CODES = {
@@ -28,11 +38,43 @@ HTTP_429_DEFAULT_WAIT = 5.0  # [ours]
 CREDITS_CODES = frozenset({"BAD_REQUEST.INSUFFICIENT_CREDITS"})  # [known]
 CREDITS_DEFAULT_WAIT = timedelta(minutes=20)  # [seen] Xledger's sample waits 20 minutes
 QUERY_TIMEOUT_MESSAGES = ("Your query timed out.",)  # [known]
-# Everything else (validation codes, unknown codes) is permanent: a QueryError, never retried.
-QUERY_CODES = frozenset(
+# The document does not fit the server's schema (a field, type, argument or enum value we
+# assumed): a SchemaMismatch, never retried. [known] codes; the messages are graphql-js's and
+# graphql-core's validation wording, which servers of other stacks mostly share.
+SCHEMA_CODES = frozenset(
     {
         "GRAPHQL_VALIDATION_FAILED",
+        "GRAPHQL_PARSE_FAILED",
+        "SYNTAX_ERROR",
+        # graphql-dotnet names each validation rule (the contract's ARGUMENTS_OF_CORRECT_TYPE is
+        # one of them):
         "ARGUMENTS_OF_CORRECT_TYPE",
+        "FIELDS_ON_CORRECT_TYPE",
+        "KNOWN_TYPE_NAMES",
+        "KNOWN_ARGUMENT_NAMES",
+        "KNOWN_DIRECTIVES",
+        "SCALAR_LEAFS",
+        "PROVIDED_NON_NULL_ARGUMENTS",
+        "VARIABLES_ARE_INPUT_TYPES",
+        "VARIABLES_IN_ALLOWED_POSITION",
+        "DEFAULT_VALUES_OF_CORRECT_TYPE",
+        "NO_UNDEFINED_VARIABLES",
+        "NO_UNUSED_VARIABLES",
+        "UNIQUE_ARGUMENT_NAMES",
+        "INPUT_FIELDS_ON_CORRECT_TYPE",
+    }
+)
+SCHEMA_MESSAGE_PATTERN = re.compile(
+    r"Cannot query field|Unknown type|Unknown argument|Unknown enum value"
+    r"|does not exist in [\"']?\w+[\"']? enum|Expected value of type|Expected type"
+    r"|must have a selection of subfields|must not have a selection"
+    r"|is required, but it was not provided|Unknown field|Syntax Error|cannot represent",
+    re.IGNORECASE,
+)
+# An input refused for its content (one rejected input of a batch mutation, a bad value): a
+# QueryError on that input, never retried.
+QUERY_CODES = frozenset(
+    {
         "INVALID_VALUE",
         "BAD_USER_INPUT",
         "BAD_REQUEST.VALIDATION",  # [ours] one rejected input of a batch mutation
@@ -63,6 +105,7 @@ class XledgerError(Exception):
         # The error's `extensions`, e.g. the `clientId` of a rejected mutation input.
         self.extensions = dict(extensions) if isinstance(extensions, Mapping) else {}
         self.attempts = 1  # set by the client when it gave up after retrying
+        self.operation = ""  # the GraphQL operation's name, set by the client
 
     @property
     def data_type(self) -> str | None:
@@ -127,6 +170,18 @@ class TransientError(XledgerError):
         return not self.in_doubt
 
 
+class Unavailable(TransientError):
+    """An error Xledger did not explain: a code we do not know, with no field it is about (a
+    maintenance window, an overloaded service, or something new). Xledger's own sample retries
+    every such error many times, "enough to survive a large Xledger maintenance window" [known]:
+    the client retries it like a transient error, and a run that still meets it is deferred
+    (tried again later with backoff), not failed; only when it lasts is a person told. Because
+    a revoked token might be worded this way too, the run checks the token once before it
+    decides (services.run_execute)."""
+
+    kind = "unavailable"
+
+
 class QueryError(XledgerError):
     """The query was refused as invalid (a bug or a schema change), or the answer is one we do
     not understand. Permanent: retrying would only spend the customer's requests."""
@@ -134,8 +189,24 @@ class QueryError(XledgerError):
     kind = "query"
 
 
+class SchemaMismatch(QueryError):
+    """Xledger's schema is not the one our document assumes (a field, a type name, an argument):
+    no retry can help, only a corrected document. The run stops its dataset's schedule and
+    opens one Issue for SEMINE's staff with the server's message and the query's name."""
+
+    kind = "schema"
+
+
 # Most to least decisive: when one answer holds several errors, the first kind found wins.
-_PRIORITY = (AuthenticationError, CreditsExhausted, RateLimited, TransientError, QueryError)
+_PRIORITY = (
+    AuthenticationError,
+    CreditsExhausted,
+    RateLimited,
+    TransientError,
+    Unavailable,
+    SchemaMismatch,
+    QueryError,
+)
 
 
 def _error_code(error: Mapping) -> str | None:
@@ -147,15 +218,17 @@ def _error_code(error: Mapping) -> str | None:
 
 
 def _parse_reset_at(error: Mapping) -> datetime | None:
+    """`extensions.resetAt` [seen]. Without an offset it is CET/CEST wall time like every other
+    Xledger time [ours]; should a server mean UTC instead, that reading is the later instant,
+    so taking it as CET retries a little early, never late."""
     extensions = error.get("extensions")
     value = extensions.get("resetAt") if isinstance(extensions, Mapping) else None
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return timestamps.parse_datetime(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def classify_error(
@@ -173,6 +246,14 @@ def classify_error(
     label = f"{message} ({code})" if code else message
 
     if code in AUTH_CODES or message.startswith(AUTH_MESSAGE_PREFIXES) or status == 401:
+        return AuthenticationError(f"Xledger refused the API token: {label}", **common)
+    # A validation error is recognised by its code, or by its wording whatever code a server
+    # gives it (one we do not know would otherwise be retried as "unavailable").
+    if code in SCHEMA_CODES or (
+        code not in QUERY_CODES | PERMISSION_CODES and SCHEMA_MESSAGE_PATTERN.search(message)
+    ):
+        return SchemaMismatch(f"Xledger refused the query: {label}", **common)
+    if code is None and not path and AUTH_MESSAGE_PATTERN.search(message):
         return AuthenticationError(f"Xledger refused the API token: {label}", **common)
     if code in PERMISSION_CODES:
         field = str(path[0]) if path else "this data"
@@ -202,7 +283,9 @@ def classify_error(
         return RateLimited(f"Xledger rate limit: {label}", wait_seconds=wait, **common)
     if status is not None and status >= 500:
         return TransientError(f"Xledger failed (HTTP {status}): {label}", **common)
-    return QueryError(f"Xledger refused the query: {label}", **common)
+    if path or (status is not None and status >= 400):
+        return QueryError(f"Xledger refused the query: {label}", **common)
+    return Unavailable(f"Xledger answered with an error it did not explain: {label}", **common)
 
 
 def classify(

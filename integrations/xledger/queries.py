@@ -1,63 +1,125 @@
 """Every GraphQL document we send to Xledger, in one place.
 
-Field lists are constants next to their query, so a field the live schema spells differently is
-one edit away. Filters are written inline with scalar variables (`filter: { modifiedAt_gte:
-$modifiedSince }`), as Xledger's own samples do, so we never have to name the filter input types.
-Full and incremental reads are separate documents: a null filter value means different things to
-different servers, a missing one means nothing.
+**One rule for every name we are not sure of: values are literals, never typed variables.**
+A variable must be declared with its type (`$since: DateTime`), and the type's name is exactly
+what the contract cannot promise: Xledger's own sample says `DateTimeString`, an `OwnerSet` enum
+may be named otherwise, dbIds may be `Int`, `ID` or `Int64String`. A literal
+(`modifiedAt_gte: "2026-12-03T04:15:00"`, `ownerSet: ALL`, `first: 10000`) declares no type, so a
+name we guessed cannot break a query. Literals are written by `literal()`, which escapes strings
+the JSON way (a subset of GraphQL's string escapes), so no value can change the document.
 
-Names the contract marks [seen]/[ours] are the constants below; everything else is [known].
+The only declared variable left is the one the contract spells out with its type, the invoice
+mutation's `$inputs: [AddGLImportItemsInput!]!` (its file parts are mapped into variables).
+
+Two more rules keep the documents inside what public clients show:
+
+- Pages are read with `pageInfo { hasNextPage }` and `after: <the last edge's cursor>`, as
+  Xledger's own sample does; `endCursor` is never asked for.
+- No dbId is ever sent as an argument: whether a dbId literal must be `14` or `"14"` depends on
+  the scalar (Int or Int64String), so lists are filtered by dbId on our side instead (the object
+  values of the chosen kinds, the VAT kind's values).
+
+Fields the contract marks [seen]/[ours] are the field-list constants below, one edit away.
 """
 
-# --- Schema names that are not certain -----------------------------------------------------------
+from __future__ import annotations
 
-OWNER_SET_TYPE = "OwnerSet"  # [seen] variable type of `ownerSet`
-# [ours] variable type of `modifiedAt_gte`. Xledger's own webhooks sample declares
-# `$since: DateTimeString`; our sandbox's schema says `DateTime`. Check by introspection.
-DATETIME_TYPE = "DateTime"
-DBID_TYPE = "Int"  # [seen] some clients use Int64String
-DEFAULT_OWNER_SET = "ALL"  # [seen] syncs read everything the token can see, then filter
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
 MAX_PAGE_SIZE = 10_000  # [known]
 MAX_MUTATION_INPUTS = 500  # [known] batch mutations take up to 500 nodes
+DEFAULT_OWNER_SET = "ALL"  # [seen] syncs read everything the token can see, then filter
 
-PAGE_INFO = "pageInfo { hasNextPage endCursor }"
-
-
-def list_query(
-    name: str,
-    root: str,
-    fields: str,
-    *,
-    filters: dict[str, tuple[str, str]] | None = None,
-    owner_set: bool = True,
-) -> str:
-    """A paged list query declaring $first/$after (and $ownerSet), for `XledgerClient.paginate`.
-
-    `filters` maps a filter field to (variable name, variable type), e.g.
-    `{"modifiedAt_gte": ("modifiedSince", DATETIME_TYPE)}`.
-    """
-    filters = filters or {}
-    declared = ["$first: Int", "$after: String"]
-    arguments = ["first: $first", "after: $after"]
-    if owner_set:
-        declared.append(f"$ownerSet: {OWNER_SET_TYPE}")
-        arguments.append("ownerSet: $ownerSet")
-    for variable, type_ in filters.values():
-        declared.append(f"${variable}: {type_}")
-    if filters:
-        inner = ", ".join(f"{field}: ${variable}" for field, (variable, _) in filters.items())
-        arguments.append(f"filter: {{ {inner} }}")
-    return (
-        f"query {name}({', '.join(declared)}) {{\n"
-        f"  {root}({', '.join(arguments)}) {{\n"
-        f"    edges {{ cursor node {{ {fields} }} }}\n"
-        f"    {PAGE_INFO}\n"
-        f"  }}\n"
-        f"}}\n"
-    )
+PAGE_INFO = "pageInfo { hasNextPage }"  # [known] what Xledger's own sample asks for
 
 
-MODIFIED_SINCE = {"modifiedAt_gte": ("modifiedSince", DATETIME_TYPE)}
+# --- Literals ------------------------------------------------------------------------------------
+
+
+class Enum(str):
+    """An enum value: written bare (`ALL`), not quoted."""
+
+
+def literal(value) -> str:
+    """A Python value as a GraphQL literal. Strings are JSON-escaped (ASCII only), which GraphQL
+    reads the same way; datetimes must already be strings in the form Xledger wants
+    (`timestamps.modified_since`)."""
+    if isinstance(value, Enum):
+        if not (value.isascii() and value.isidentifier()) or value in ("true", "false", "null"):
+            raise ValueError(f"not an enum value: {value!r}")
+        return str(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=True)
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{_name(k)}: {literal(v)}" for k, v in value.items())
+        return f"{{ {inner} }}"
+    if isinstance(value, list | tuple):
+        return f"[{', '.join(literal(v) for v in value)}]"
+    if isinstance(value, datetime):
+        raise TypeError("write date-times with timestamps.modified_since(), not as datetime")
+    raise TypeError(f"no GraphQL literal for {type(value).__name__}")
+
+
+def _name(name: str) -> str:
+    if not (name.isascii() and name.replace("_", "a").isalnum()) or name[0].isdigit():
+        raise ValueError(f"not a GraphQL name: {name!r}")
+    return name
+
+
+def arguments(values: Mapping) -> str:
+    """`(first: 10, after: "x")` without the arguments whose value is None."""
+    parts = [f"{_name(k)}: {literal(v)}" for k, v in values.items() if v is not None]
+    return f"({', '.join(parts)})" if parts else ""
+
+
+# --- List reads ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """One paged list: `root(first, after, ownerSet, filter) { edges { cursor node { fields } }
+    pageInfo { hasNextPage } }`. `document(first=, after=)` writes the page's document;
+    `where(**filter)` and `owned_by(owner_set)` return a changed copy."""
+
+    name: str
+    root: str
+    fields: str
+    owner_set: str | None = DEFAULT_OWNER_SET
+    filter: Mapping = field(default_factory=dict)
+
+    def where(self, **filter) -> ListQuery:
+        return replace(self, filter={**self.filter, **filter})
+
+    def owned_by(self, owner_set: str | None) -> ListQuery:
+        return replace(self, owner_set=owner_set)
+
+    def selection(self, *, first: int, after: str | None = None, alias: str = "") -> str:
+        args = {
+            "first": first,
+            "after": after,
+            "ownerSet": Enum(self.owner_set) if self.owner_set else None,
+            "filter": dict(self.filter) if self.filter else None,
+        }
+        head = f"{alias}: {self.root}" if alias else self.root
+        return (
+            f"{head}{arguments(args)} {{\n"
+            f"    edges {{ cursor node {{ {self.fields} }} }}\n"
+            f"    {PAGE_INFO}\n"
+            f"  }}"
+        )
+
+    def document(self, *, first: int, after: str | None = None) -> str:
+        return f"query {self.name} {{\n  {self.selection(first=first, after=after)}\n}}\n"
+
 
 # --- Entities ------------------------------------------------------------------------------------
 
@@ -65,80 +127,67 @@ ENTITY_FIELDS = (
     "dbId code description company { companyNumber } "
     "owner { dbId code description } parent { dbId code }"
 )
-ENTITIES = list_query("entities", "entities", ENTITY_FIELDS)
+ENTITIES = ListQuery("entities", "entities", ENTITY_FIELDS, owner_set=None)
 
 # --- Suppliers -----------------------------------------------------------------------------------
 
 SUPPLIER_FIELDS = (
     "dbId code description email bankAccount company { companyNumber } ownerDbId modifiedAt"
 )
-SUPPLIERS = list_query("suppliers", "suppliers", SUPPLIER_FIELDS)
-SUPPLIERS_MODIFIED_SINCE = list_query(
-    "suppliersModifiedSince", "suppliers", SUPPLIER_FIELDS, filters=MODIFIED_SINCE
-)
+SUPPLIERS = ListQuery("suppliers", "suppliers", SUPPLIER_FIELDS)
 
 # `<type>_deltas(first, after)` takes no ownerSet [known].
 DELTA_FIELDS = "dbId mutationType"
-SUPPLIER_DELTAS = list_query("supplierDeltas", "supplier_deltas", DELTA_FIELDS, owner_set=False)
+SUPPLIER_DELTAS = ListQuery("supplierDeltas", "supplier_deltas", DELTA_FIELDS, owner_set=None)
 
 # --- Currencies ----------------------------------------------------------------------------------
 
 CURRENCY_FIELDS = "dbId code description"
-CURRENCIES = list_query("currencies", "currencies", CURRENCY_FIELDS)
+CURRENCIES = ListQuery("currencies", "currencies", CURRENCY_FIELDS)
 
 # --- Financial dimensions and VAT codes ----------------------------------------------------------
 
-OBJECT_KIND_FIELDS = "dbId code name modifiedAt"
-OBJECT_KINDS = list_query("objectKinds", "objectKinds", OBJECT_KIND_FIELDS)
-OBJECT_KINDS_MODIFIED_SINCE = list_query(
-    "objectKindsModifiedSince", "objectKinds", OBJECT_KIND_FIELDS, filters=MODIFIED_SINCE
-)
+# [seen] One public client lists exactly these; `code` is not shown by any public client.
+OBJECT_KIND_FIELDS = "dbId name modifiedAt"
+OBJECT_KINDS = ListQuery("objectKinds", "objectKinds", OBJECT_KIND_FIELDS)
 
 OBJECT_VALUE_FIELDS = "dbId code description objectKindDbId ownerDbId dateFrom dateTo modifiedAt"
-OF_OBJECT_KIND = {"objectKindDbId": ("objectKindDbId", DBID_TYPE)}
-OBJECT_VALUES = list_query(
-    "objectValues", "objectValues", OBJECT_VALUE_FIELDS, filters=OF_OBJECT_KIND
-)
-OBJECT_VALUES_MODIFIED_SINCE = list_query(
-    "objectValuesModifiedSince",
-    "objectValues",
-    OBJECT_VALUE_FIELDS,
-    filters={**OF_OBJECT_KIND, **MODIFIED_SINCE},
-)
+OBJECT_VALUES = ListQuery("objectValues", "objectValues", OBJECT_VALUE_FIELDS)
 
-# VAT codes are the object values of this kind [seen]; Norwegian installations use MERVERDIAVGIFT.
-TAX_RULE_OBJECT_KIND_CODES = ("TAX_RULE", "MERVERDIAVGIFT")
-
-TAX_TABLE_SETUP_FIELDS = "dbId objectValueDbId taxPercent accountDbId"
-TAX_TABLE_SETUPS = list_query("taxTableSetups", "taxTableSetups", TAX_TABLE_SETUP_FIELDS)
+# [seen] A rule can have several setups over time; the rate in force has the latest dateFrom.
+TAX_TABLE_SETUP_FIELDS = "dbId objectValueDbId taxPercent accountDbId dateFrom"
+TAX_TABLE_SETUPS = ListQuery("taxTableSetups", "taxTableSetups", TAX_TABLE_SETUP_FIELDS)
 
 # --- Chart of accounts ---------------------------------------------------------------------------
 
 ACCOUNT_FIELDS = (
     "dbId code description ownerDbId chartOfAccountDbId posting vat balanceSheet modifiedAt"
 )
-ACCOUNTS = list_query("accounts", "accounts", ACCOUNT_FIELDS)
-ACCOUNTS_MODIFIED_SINCE = list_query(
-    "accountsModifiedSince", "accounts", ACCOUNT_FIELDS, filters=MODIFIED_SINCE
-)
+ACCOUNTS = ListQuery("accounts", "accounts", ACCOUNT_FIELDS)
 
 # --- Fixed assets --------------------------------------------------------------------------------
 
-ASSET_FIELDS = "dbId code description datePurchased assetGroup { dbId } assetStatus { name }"
-ASSETS = list_query("assets", "assets", ASSET_FIELDS)
+ASSET_FIELDS = (
+    "dbId code description datePurchased assetGroup { dbId } assetStatus { name } ownerDbId"
+)
+ASSETS = ListQuery("assets", "assets", ASSET_FIELDS)
 
 # --- Invoices ------------------------------------------------------------------------------------
 
-# [ours] How a sender that ended in doubt finds what already arrived, by our own reference.
-# [ours] `clientId` echoed on the stored item lets a partly imported invoice be completed item by
-# item; without it the sender can only compare counts.
-GL_IMPORT_ITEM_FIELDS = "dbId extIdentifier clientId"
-GL_IMPORT_ITEMS_BY_EXT_IDENTIFIER = list_query(
-    "glImportItemsByExtIdentifier",
-    "glImportItems",
-    GL_IMPORT_ITEM_FIELDS,
-    filters={"extIdentifier_in": ("extIdentifiers", "[String!]")},
+# [ours] How a sender that ended in doubt finds what already arrived: by our own reference, and
+# only fields the contract names on a stored item (the mutation's node fields, read back).
+# `clientId` belongs to the mutation's inputs and edges; nothing public shows it on a stored item.
+GL_IMPORT_ITEM_FIELDS = (
+    "dbId extIdentifier invoiceNumber text amount account { code } subledger { code } invoiceFile"
 )
+GL_IMPORT_ITEMS = ListQuery(
+    "glImportItemsByExtIdentifier", "glImportItems", GL_IMPORT_ITEM_FIELDS, owner_set=None
+)
+
+
+def gl_import_items_by_ext_identifier(refs: list[str]) -> ListQuery:
+    return GL_IMPORT_ITEMS.where(extIdentifier_in=list(refs))
+
 
 # [known] Up to MAX_MUTATION_INPUTS inputs `{ clientId, node }` a call. A PDF goes as a multipart
 # request (see `XledgerClient.execute(files=...)`).
@@ -153,16 +202,16 @@ mutation addGLImportItems($inputs: [AddGLImportItemsInput!]!) {
 GL_IMPORT_ITEM_ERROR_FIELDS = (
     "dbId message errorLevel { code name } transactionDbId createdAt"  # [seen]
 )
-GL_IMPORT_ITEM_ERRORS = list_query(
-    "glImportItemErrors", "glImportItemErrors", GL_IMPORT_ITEM_ERROR_FIELDS
+GL_IMPORT_ITEM_ERRORS = ListQuery(
+    "glImportItemErrors", "glImportItemErrors", GL_IMPORT_ITEM_ERROR_FIELDS, owner_set=None
 )
 
 # --- Verifying a token ---------------------------------------------------------------------------
 
 # One request for everything readable: the token's own entity and its owner, the client entities,
 # every object kind (the customer picks dimensions from them), and `first: 1` of each dataset to
-# probe its read scope. The aliases are the keys `verify.py` reads; VERIFY_READ_PROBES lists them
-# so that a fallback can send them one by one when the combined probe is refused as invalid.
+# probe its read scope. The aliases are the keys `verify.py` reads; the probe is sent one alias
+# at a time when the combined one is refused or answered without data (`data: null`).
 VERIFY_READ_PROBES = {
     "me": f"entities(ownerSet: CURRENT, first: 1) {{ edges {{ node {{ {ENTITY_FIELDS} }} }} }}",
     "clients": (
@@ -173,7 +222,7 @@ VERIFY_READ_PROBES = {
     "supplierDeltas": "supplier_deltas(first: 1) { edges { node { dbId } } }",
     "currencies": "currencies(first: 1) { edges { node { dbId } } }",
     "objectKinds": (
-        f"objectKinds(first: {MAX_PAGE_SIZE}) {{ edges {{ node {{ dbId code name }} }} }}"
+        f"objectKinds(first: {MAX_PAGE_SIZE}) {{ edges {{ node {{ {OBJECT_KIND_FIELDS} }} }} }}"
     ),
     "objectValues": "objectValues(first: 1) { edges { node { dbId } } }",
     "taxTableSetups": "taxTableSetups(first: 1) { edges { node { dbId } } }",
@@ -193,53 +242,51 @@ def verify_probe(aliases=None) -> str:
 
 VERIFY_READ_PROBE = verify_probe()
 
-# [ours] An empty batch probes the write scope without writing anything.
+# [ours] An empty batch probes the write scope without writing anything. Only a permission
+# answer proves the scope missing; any other refusal leaves it unknown.
 VERIFY_WRITE_PROBE = """
 mutation verifyWriteScope {
   addGLImportItems(inputs: []) { edges { clientId } }
 }
 """
 
+# The cheapest question that only a valid token gets answered: asked once when an error is
+# ambiguous (could be a revoked token, could be anything), before a connection is stopped.
+TOKEN_CHECK = (
+    "query tokenCheck {\n  entities(ownerSet: CURRENT, first: 1) { edges { cursor } }\n}\n"
+)
+
 # --- Sync documents (the sync engine's; several root fields per request to save requests) --------
 
 
-def edge_page(fields: str) -> str:
-    return f"edges {{ cursor node {{ {fields} }} }} {PAGE_INFO}"
+def supplier_changes(
+    *,
+    first: int,
+    since: str,
+    after: str | None,
+    delta_after: str | None,
+    with_suppliers: bool,
+    with_deltas: bool,
+) -> str:
+    """An incremental supplier run's request: the suppliers changed since `since` AND the new
+    supplier deltas, in one document, so a run where nothing changed costs exactly one request.
+    Each side is left out once its own pages are read."""
+    parts = []
+    if with_suppliers:
+        parts.append(SUPPLIERS.where(modifiedAt_gte=since).selection(first=first, after=after))
+    if with_deltas:
+        parts.append(SUPPLIER_DELTAS.selection(first=first, after=delta_after))
+    return "query supplierChanges {\n  " + "\n  ".join(parts) + "\n}\n"
 
 
-# An incremental supplier run asks for changed suppliers AND new supplier deltas in one request,
-# so a run where nothing changed costs exactly one request. Each side is dropped with @include
-# once its own pages are read.
-SUPPLIER_CHANGES = f"""
-query supplierChanges($first: Int, $after: String, $ownerSet: {OWNER_SET_TYPE},
-    $modifiedSince: {DATETIME_TYPE}, $deltaFirst: Int, $deltaAfter: String,
-    $withSuppliers: Boolean!, $withDeltas: Boolean!) {{
-  suppliers(first: $first, after: $after, ownerSet: $ownerSet,
-      filter: {{ modifiedAt_gte: $modifiedSince }}) @include(if: $withSuppliers) {{
-    {edge_page(SUPPLIER_FIELDS)}
-  }}
-  supplier_deltas(first: $deltaFirst, after: $deltaAfter) @include(if: $withDeltas) {{
-    {edge_page(DELTA_FIELDS)}
-  }}
-}}
-"""
-
-# A full supplier read; every page also brings the newest delta's cursor (`last: 1`), so the
-# incremental runs after it start reading deltas from where this run began.
-SUPPLIERS_FULL = f"""
-query suppliersFull($first: Int, $after: String, $ownerSet: {OWNER_SET_TYPE}) {{
-  suppliers(first: $first, after: $after, ownerSet: $ownerSet) {{
-    {edge_page(SUPPLIER_FIELDS)}
-  }}
-  deltaTail: supplier_deltas(last: 1) {{ edges {{ cursor }} {PAGE_INFO} }}
-}}
-"""
-
-# Object kinds and tax table setups are small: one request reads all of both (first page of each;
-# the sync pages on when either says there is more).
-KINDS_AND_TAX_SETUPS = f"""
-query kindsAndTaxSetups($first: Int) {{
-  objectKinds(first: $first) {{ {edge_page(OBJECT_KIND_FIELDS)} }}
-  taxTableSetups(first: $first) {{ {edge_page(TAX_TABLE_SETUP_FIELDS)} }}
-}}
-"""
+def suppliers_full(*, first: int, after: str | None) -> str:
+    """A full supplier read's page. The first page also asks for a delta cursor (`last: 1`), so
+    the incremental runs after it read deltas from where this run began. Public clients disagree
+    on what `last` alone means (the newest N, or a forward page of N) [seen both]: under the
+    second reading the next incremental run re-reads the retained deltas once, which the delta
+    reader's rules make harmless (each dbId's last delta decides)."""
+    page = SUPPLIERS.selection(first=first, after=after)
+    tail = ""
+    if after is None:
+        tail = "\n  deltaTail: supplier_deltas(last: 1) { edges { cursor } }"
+    return f"query suppliersFull {{\n  {page}{tail}\n}}\n"

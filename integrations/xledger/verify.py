@@ -5,9 +5,13 @@ their Xledger administrator: is the token accepted, does it belong to that owner
 it read (and for invoices, write) every dataset SEMINE needs. Each failed check carries the fix.
 
 It costs two requests: one query with aliased root fields for everything readable, and an empty
-`addGLImportItems` batch for the write scope [ours]. If the combined query is refused as invalid
-(a schema that differs from ours), the probes are sent one by one so the checklist still says
-which part failed.
+`addGLImportItems` batch for the write scope [ours]. If the combined query is refused (invalid for
+a schema that differs from ours, or answered `data: null` because one scope is missing), the
+probes are sent one by one so the checklist still says exactly which part failed.
+
+Whether a token may write cannot be learnt without writing: only a permission answer to the empty
+batch proves the write scope missing. Any other answer leaves it *unknown*: the checklist says so
+plainly and passes (it never blocks onboarding or go-live); the first real send confirms it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ from dataclasses import asdict, dataclass, field
 from integrations.xledger import checklist, queries
 from integrations.xledger.checklist import TOKEN_PAGE
 from integrations.xledger.client import XledgerClient
-from integrations.xledger.errors import AuthenticationError, QueryError, XledgerError
+from integrations.xledger.dbids import db_id_of
+from integrations.xledger.errors import (
+    AuthenticationError,
+    PermissionDenied,
+    QueryError,
+    XledgerError,
+)
 
 __all__ = ["DATASET_CHECKS", "TOKEN_PAGE", "Check", "Verification", "verify"]
 
@@ -105,11 +115,11 @@ def _nodes(connection) -> list[dict]:
 
 def _entity_row(node: dict, owner_db_id: int | None) -> dict:
     return {
-        "dbId": node.get("dbId"),
+        "dbId": db_id_of(node.get("dbId")),
         "code": node.get("code"),
         "description": node.get("description"),
         "companyNumber": (node.get("company") or {}).get("companyNumber"),
-        "is_owner": node.get("dbId") == owner_db_id,
+        "is_owner": db_id_of(node.get("dbId")) == owner_db_id,
     }
 
 
@@ -129,36 +139,40 @@ def _scope_params(scopes: str, errors: dict[str, XledgerError]) -> dict:
     return {"problem": "scope", "scopes": scopes, "access": access}
 
 
-def _read_probe(client: XledgerClient) -> tuple[dict, dict[str, XledgerError]]:
-    """All read probes in one request; one by one if the combined query is refused."""
+def _read_probe(client: XledgerClient, aliases: list[str]) -> tuple[dict, dict[str, XledgerError]]:
+    """The read probes in one request; one by one if the combined query is refused as invalid or
+    answered without any data (a server that answers `data: null` for one missing scope)."""
     try:
-        data, errors = client.execute_partial(queries.VERIFY_READ_PROBE)
-    except QueryError:
+        data, errors = client.execute_partial(queries.verify_probe(aliases))
+    except (QueryError, PermissionDenied):
         data, errors = {}, []
-        for alias in queries.VERIFY_READ_PROBES:
+        for alias in aliases:
             try:
                 part, part_errors = client.execute_partial(queries.verify_probe([alias]))
-            except QueryError as exc:
+            except (QueryError, PermissionDenied) as exc:
                 exc.path = (alias,)
                 errors.append(exc)
                 continue
-            data.update(part)
+            data.update(part or {})
             errors.extend(part_errors)
     by_alias: dict[str, XledgerError] = {}
-    for alias, probe in queries.VERIFY_READ_PROBES.items():
-        root_field = probe.split("(", 1)[0].strip()
+    for alias in aliases:
+        root_field = queries.VERIFY_READ_PROBES[alias].split("(", 1)[0].strip()
         for error in errors:  # a path names the alias; accept the field name too
             if error.data_type in (alias, root_field):
                 by_alias.setdefault(alias, error)
-    return data, by_alias
+    return data or {}, by_alias
 
 
 def _write_probe(client: XledgerClient) -> XledgerError | None:
+    """The empty batch's answer: a PermissionDenied proves the write scope missing; any other
+    refusal (an empty batch refused as invalid, a field we guessed) is returned too, and
+    `verify` records it as *unknown*, never as missing."""
     try:
         # An empty batch writes nothing, so resending it is harmless: not sent as a mutation.
         client.execute(queries.VERIFY_WRITE_PROBE)
     except XledgerError as exc:
-        if exc.kind in ("permission", "query"):
+        if exc.kind in ("permission", "query", "schema", "unavailable"):
             return exc
         raise
     return None
@@ -174,8 +188,13 @@ def verify(
     """
     start = client.request_count
     result = Verification(ok=False)
+    datasets = [
+        d for d in DATASET_CHECKS if d.required or (d.key == "fixed_assets" and fixed_assets)
+    ]
+    aliases = ["me", "clients", "objectKinds"]
+    aliases = list(dict.fromkeys(aliases + [p for d in datasets for p in d.probes if p != "write"]))
     try:
-        data, errors = _read_probe(client)
+        data, errors = _read_probe(client, aliases)
         write_error = _write_probe(client)
     except AuthenticationError as exc:
         result.checks.append(Check.make("token", False, problem="rejected", message=exc.message))
@@ -186,7 +205,7 @@ def verify(
     # Who the token belongs to.
     me = next(iter(_nodes(data.get("me"))), None)
     owner_ref = (me or {}).get("owner") or {}
-    owner_db_id = owner_ref.get("dbId") or (me or {}).get("dbId")
+    owner_db_id = db_id_of(owner_ref.get("dbId")) or db_id_of((me or {}).get("dbId"))
     entered = int(owner_entity_id)
     if me is None:
         params = (
@@ -215,7 +234,7 @@ def verify(
                     found_name=_describe(result.owner),
                 )
             )
-        on_owner = me.get("dbId") == owner_db_id
+        on_owner = db_id_of(me.get("dbId")) == owner_db_id
         if on_owner:
             result.checks.append(Check.make("token_entity", True))
         else:
@@ -224,7 +243,7 @@ def verify(
                     "token_entity",
                     False,
                     problem="client_entity",
-                    entity=me.get("dbId"),
+                    entity=db_id_of(me.get("dbId")),
                     entity_code=me.get("code") or "",
                     owner=owner_db_id,
                 )
@@ -232,22 +251,34 @@ def verify(
         result.entities = [_entity_row(me, owner_db_id)] + [
             _entity_row(node, owner_db_id)
             for node in _nodes(data.get("clients"))
-            if node.get("dbId") != me.get("dbId")
+            if db_id_of(node.get("dbId")) != db_id_of(me.get("dbId"))
         ]
+    # An object kind's key is its dbId as text (no public client shows a `code` on kinds).
     result.object_kinds = [
-        {"dbId": n.get("dbId"), "code": n.get("code"), "name": n.get("name")}
+        {
+            "dbId": db_id_of(n.get("dbId")),
+            "code": str(db_id_of(n.get("dbId"))),
+            "name": n.get("name"),
+        }
         for n in _nodes(data.get("objectKinds"))
+        if db_id_of(n.get("dbId")) is not None
     ]
 
     # One check per dataset.
-    for dataset in DATASET_CHECKS:
-        if not dataset.required and not (dataset.key == "fixed_assets" and fixed_assets):
-            continue
+    for dataset in datasets:
         failed = {
             probe: (write_error if probe == "write" else errors[probe])
             for probe in dataset.probes
             if (probe == "write" and write_error) or probe in errors
         }
+        if "write" in failed and failed["write"].kind != "permission":
+            # Not a permission answer: whether the token may write is unknown, not missing.
+            unknown = failed.pop("write")
+            if not failed:
+                result.checks.append(
+                    Check.make(dataset.key, True, problem="write_unknown", message=unknown.message)
+                )
+                continue
         params = _scope_params(dataset.scope, failed) if failed else {}
         result.checks.append(Check.make(dataset.key, not failed, **params))
 

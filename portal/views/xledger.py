@@ -105,6 +105,19 @@ def token(request):
     )
 
 
+def _fixed_assets_dimension(customer, verification) -> list[str]:
+    """The object kind the customer named as their fixed-assets dimension, to tick at first:
+    found by its name, or by the code typed when that is the kind's key (its dbId). Object
+    kinds carry no code Xledger is known to answer with, so a code alone may find nothing."""
+    code = (customer.fixed_assets_dimension_code or "").strip()
+    name = (customer.fixed_assets_dimension_name or "").strip().casefold()
+    return [
+        kind["code"]
+        for kind in verification.get("object_kinds", [])
+        if kind.get("code") == code or (name and (kind.get("name") or "").casefold() == name)
+    ][:1]
+
+
 @customer_required
 def scope(request):
     customer = request.customer
@@ -117,7 +130,7 @@ def scope(request):
     existing = {e.db_id: e for e in ClientEntity.objects.filter(connection=connection)}
     selected = list(connection.selected_dimensions or [])
     if not selected and not existing and customer.fixed_assets_as_dimension:
-        selected = [customer.fixed_assets_dimension_code]
+        selected = _fixed_assets_dimension(customer, verification)
     form = ScopeForm(
         request.POST if request.method == "POST" and not live else None,
         verification=verification,

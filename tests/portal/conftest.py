@@ -107,9 +107,15 @@ def complete_setup(client, sb):
     assert response.status_code == 302, response.content.decode()[:3000]
     entities = [e["dbId"] for e in _verification(client)["entities"]]
     data = {f"entity_{db_id}_in_scope": "on" for db_id in entities}
-    data["dimensions"] = ["AVDELING", "PROSJEKT"]
+    data["dimensions"] = dimension_keys(_verification(client), "Avdeling", "Prosjekt")
     response = client.post("/xledger/scope/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
+
+
+def dimension_keys(verification, *names) -> list[str]:
+    """The keys (dbIds as text) of the object kinds with these names, as the check listed them."""
+    by_name = {k["name"]: k["code"] for k in verification.get("object_kinds", [])}
+    return [by_name[name] for name in names]
 
 
 def _verification(client):

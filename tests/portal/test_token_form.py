@@ -4,7 +4,7 @@ import pytest
 from integrations.models import ClientEntity, Connection
 from integrations.xledger.sandbox.auth import ALL_SCOPES
 from portal.models import AuditEntry
-from tests.portal.conftest import token_form
+from tests.portal.conftest import dimension_keys, token_form
 
 URL = "/xledger/token/"
 
@@ -159,7 +159,7 @@ def test_it_shows_the_scope_choices_after_a_good_check(customer_client, customer
         f"entity_{entities[0]}_in_scope": "on",
         f"entity_{entities[1]}_in_scope": "on",
         f"entity_{entities[1]}_fixed_assets": "on",
-        "dimensions": ["AVDELING", "35"],
+        "dimensions": dimension_keys(connection.verification, "Avdeling", "Anleggsmidler"),
     }
     response = customer_client.post("/xledger/scope/", data)
     assert response.status_code == 302
@@ -169,12 +169,15 @@ def test_it_shows_the_scope_choices_after_a_good_check(customer_client, customer
     assert rows[entities[1]].fixed_assets and not rows[entities[0]].fixed_assets
     assert not rows[entities[2]].in_scope
     connection.refresh_from_db()
-    assert connection.selected_dimensions == ["AVDELING", "35"]
+    assert connection.selected_dimensions == dimension_keys(
+        connection.verification, "Avdeling", "Anleggsmidler"
+    )
 
 
-def test_the_scope_needs_at_least_one_entity(customer_client, sandbox):
+def test_the_scope_needs_at_least_one_entity(customer_client, customer, sandbox):
     customer_client.post(URL, token_form(sandbox))
-    response = customer_client.post("/xledger/scope/", {"dimensions": ["AVDELING"]})
+    dimensions = dimension_keys(_connection(customer).verification, "Avdeling")
+    response = customer_client.post("/xledger/scope/", {"dimensions": dimensions})
     assert response.status_code == 400
     assert "Choose at least one entity" in _body(response)
 

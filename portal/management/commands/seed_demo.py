@@ -23,6 +23,8 @@ DEMO_LOGINS = [
     ("kunde", "demo-kunde-2026", "customer"),
 ]
 
+DEMO_DIMENSIONS = ("Avdeling", "Prosjekt")
+
 
 class Command(BaseCommand):
     help = "Create demo customers and demo logins (development only)."
@@ -130,7 +132,8 @@ class Command(BaseCommand):
             raise CommandError("The sandbox's demo token did not verify; see the connection.")
         connection.refresh_from_db()
         if not connection.selected_dimensions:
-            kinds = [k["code"] for k in verification.object_kinds if k["code"] != "TAX_RULE"]
+            # Two of the demo installation's dimensions, found by name (kinds have no code).
+            kinds = [k["code"] for k in verification.object_kinds if k["name"] in DEMO_DIMENSIONS]
             connection.selected_dimensions = kinds[:2]
             connection.save(update_fields=["selected_dimensions"])
         if not connection.is_live:

@@ -1,17 +1,26 @@
 """Builders for the invoice tests: a live connection to a sandbox, invoices straight into the
-outbox (bypassing intake), and a client bound to the sandbox that never really sleeps."""
+outbox (bypassing intake), and a client bound to the sandbox that never really sleeps.
 
+The sandbox plays the dialect XLEDGER_SANDBOX_DIALECT names ("ours" by default); CI runs these
+tests under every dialect."""
+
+import dataclasses
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
+from email.parser import BytesParser
+from email.policy import HTTP
 
+import httpx
+import orjson
 import pytest
 from django.utils import timezone
 
-from integrations.invoices import mapping
+from integrations.invoices import batch, mapping
 from integrations.models import ClientEntity, Connection, Invoice, InvoiceAttachment, InvoiceLine
 from integrations.xledger.client import XledgerClient
 from integrations.xledger.sandbox import Sandbox
+from integrations.xledger.sandbox.dialects import dialect_from_env
 from tests.factories import make_connection, make_customer
 
 OWNER_DB_ID = 10001
@@ -24,6 +33,16 @@ def make_sandbox(**kwargs):
     kwargs.setdefault("clients", 2)
     kwargs.setdefault("burst_limit", False)
     return Sandbox(seed=1, **kwargs)
+
+
+def sandbox_with(**knobs):
+    """A sandbox playing the dialect of this run (XLEDGER_SANDBOX_DIALECT) with `knobs` changed,
+    e.g. `sandbox_with(batch_errors="whole")`, whose input dbId form workers already know."""
+    base = dialect_from_env()
+    name = ",".join([base.name, *(f"{k}={v}" for k, v in knobs.items())])
+    sb = make_sandbox(dialect=dataclasses.replace(base, name=name, **knobs))
+    batch.remember_db_id_form(sb.url, db_id_form_of(sb))
+    return sb
 
 
 def sandbox_connection(sb, name="Fjordbåt Shipping AS"):
@@ -49,10 +68,10 @@ def supplier_code_for(sb, entity_db_id):
     raise AssertionError("no supplier visible to that entity")
 
 
-def make_client(sb, connection=None, **options):
+def make_client(sb, connection=None, *, transport=None, **options):
     options.setdefault("sleep", lambda seconds: None)
     token = connection.reveal_token() if connection else sb.demo_tokens["full"]
-    return XledgerClient(token, url=sb.url, transport=sb.transport(), **options)
+    return XledgerClient(token, url=sb.url, transport=transport or sb.transport(), **options)
 
 
 def invoice_rows(
@@ -67,6 +86,8 @@ def invoice_rows(
     pdf=None,
 ):
     """Pending invoices straight into the outbox, in a constant number of queries."""
+    if count == 0:
+        return []
     entity = entity or connection.entities.filter(is_owner=False).first()
     net = sum(Decimal(a) for _, _, a in lines)
     invoices = []
@@ -159,3 +180,94 @@ def xl(sb, connection):
 @pytest.fixture(autouse=True)
 def _no_settle_delay(settings):
     settings.INVOICE_IN_DOUBT_SETTLE_SECONDS = 0
+
+
+def db_id_form_of(sb) -> str:
+    """The input dbId form the sandbox's dialect accepts (mapping.DB_ID_FORMS)."""
+    return "number" if sb.dialect.dbid_type == "Int" else "string"
+
+
+@pytest.fixture(autouse=True)
+def _db_id_form_known(request):
+    """A worker learns the input dbId form once per process (one request more the first time,
+    see batch.py; test_db_id_form.py tests that). Each test starts from what a long-running
+    worker knows about its sandbox, so request counts are the same under every dialect."""
+    batch.forget_db_id_forms()
+    if "sb" in request.fixturenames:
+        sb = request.getfixturevalue("sb")
+        batch.remember_db_id_form(sb.url, db_id_form_of(sb))
+    yield
+    batch.forget_db_id_forms()
+
+
+# --- A server that differs from the sandbox in one way ----------------------------------------
+
+
+class Rewriting(httpx.BaseTransport):
+    """Wraps a transport: `request(httpx.Request) -> httpx.Request` and
+    `answer(request, status, body: dict) -> (status, body)` may change what goes in and out;
+    `refuse(request) -> (status, body) | None` answers instead of the sandbox."""
+
+    def __init__(self, inner, *, request=None, answer=None, refuse=None):
+        self.inner = inner
+        self.rewrite_request = request
+        self.rewrite_answer = answer
+        self.refuse = refuse
+        self.mutations = 0  # addGLImportItems calls seen
+        self.reads = 0  # every other request
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        if is_mutation(request):
+            self.mutations += 1
+        else:
+            self.reads += 1
+        if self.rewrite_request is not None:
+            request = self.rewrite_request(request)
+        refusal = self.refuse(request) if self.refuse is not None else None
+        if refusal is not None:
+            return httpx.Response(refusal[0], json=refusal[1], request=request)
+        response = self.inner.handle_request(request)
+        if self.rewrite_answer is None:
+            return response
+        response.read()
+        body = orjson.loads(response.content)
+        status, body = self.rewrite_answer(request, response.status_code, body)
+        return httpx.Response(status, json=body, request=request)
+
+
+def graphql_of(request: httpx.Request) -> dict:
+    """The JSON body of a request, plain or the JSON part of a multipart one."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/"):
+        return orjson.loads(request.content)
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + request.content
+    )
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "operations":
+            return orjson.loads(part.get_payload(decode=True))
+    raise AssertionError("no JSON part")
+
+
+def is_mutation(request: httpx.Request) -> bool:
+    return "addGLImportItems" in graphql_of(request).get("query", "")
+
+
+def without_files(request: httpx.Request) -> httpx.Request:
+    """A server that loses the file parts: the mutation arrives as JSON, invoiceFile null."""
+    if not request.headers.get("content-type", "").startswith("multipart/"):
+        return request
+    body = graphql_of(request)
+    for item in body["variables"]["inputs"]:
+        item["node"]["invoiceFile"] = None
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+    headers["content-type"] = "application/json"
+    return httpx.Request(request.method, request.url, headers=headers, content=orjson.dumps(body))
+
+
+def naming_no_input(request, status, body):
+    """A server that refuses a call without saying which input is bad."""
+    if is_mutation(request) and body.get("errors"):
+        body["errors"] = [{"message": e["message"], "code": e.get("code")} for e in body["errors"]]
+    return status, body

@@ -103,3 +103,43 @@ def test_runs_that_fail_before_sending_open_the_same_invoices_issue(sb, connecti
     invoice_rows(connection, 1, supplier=supplier)
     assert run_invoices(connection).status == "succeeded"
     assert unresolved_issues(connection) == []
+
+
+def test_a_run_whose_lookup_is_refused_still_sends_and_keeps_its_schedule(
+    sb, connection, monkeypatch
+):
+    """The stall this guards against: Xledger refused the lookup of invoices in doubt as an
+    invalid query, the run failed as a schema mismatch, and the schedule stopped, so the
+    invoices that were never sent stayed in the outbox. Now the run sends them and says why it
+    is only partial, and the schedule goes on."""
+    import dataclasses
+
+    from integrations.xledger import queries
+
+    supplier = supplier_code_for(sb, sb.client_entity_ids[0])
+    invoice_rows(connection, 2, supplier=supplier, prefix="DOUBT")
+    sb.set_fault("drop_after_store", count=1)
+    assert run_invoices(connection).status == "failed"
+    invoice_rows(connection, 3, supplier=supplier, prefix="NEW")
+
+    original = queries.gl_import_items_by_ext_identifier
+
+    def refused(refs):  # a field this server's GLImportItem does not have
+        return dataclasses.replace(original(refs), fields="dbId noSuchField")
+
+    monkeypatch.setattr(queries, "gl_import_items_by_ext_identifier", refused)
+    run = run_invoices(connection)
+    assert run.status == "partial"
+    assert run.error_kind == "schema"
+    assert "Cannot query field 'noSuchField'" in run.error_message
+    assert run.error_message.startswith("Invoices in doubt could not be looked up in Xledger")
+    assert (run.created, run.requests) == (3, 2)
+    schedule = Schedule.objects.get(connection=connection, dataset="invoices")
+    assert schedule.next_run_at is not None
+    assert schedule.failure_streak == 0
+    assert set(
+        Invoice.objects.filter(external_id__startswith="NEW").values_list("status", flat=True)
+    ) == {"sent"}
+    assert set(
+        Invoice.objects.filter(external_id__startswith="DOUBT").values_list("status", flat=True)
+    ) == {"in_doubt"}

@@ -5,12 +5,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.invoices import outbox
+from integrations.invoices import batch, outbox
+from integrations.invoices.batch import build_inputs
 from integrations.invoices.services import invoice_send_all, invoice_send_batch
 from integrations.models import Invoice, Issue
+from integrations.xledger import queries
 from integrations.xledger.errors import RateLimited, TransientError
 from tests.integrations.invoices.conftest import (
     assert_exactly_once,
+    db_id_form_of,
     invoice_rows,
     make_client,
     supplier_code_for,
@@ -75,11 +78,8 @@ def test_it_looks_up_what_a_dead_worker_held_once_its_lease_ran_out(sb, connecti
     # A worker claims and sends, then dies before writing the answer down.
     token = outbox.new_claim_token()
     held = outbox.claim_pending(connection, token=token, lease=timedelta(minutes=10))
-    from integrations.invoices.services import _build_inputs
-    from integrations.xledger import queries
-
-    inputs, files, _ = _build_inputs(held[:2])
-    xl.execute(queries.ADD_GL_IMPORT_ITEMS, {"inputs": inputs}, mutation=True)
+    built = build_inputs(held[:2], db_id_form=db_id_form_of(sb))
+    xl.execute(queries.ADD_GL_IMPORT_ITEMS, {"inputs": built.inputs}, mutation=True)
 
     # While the lease holds, nobody touches them.
     assert invoice_send_batch(connection=connection, client=xl).requests == 0
@@ -148,24 +148,30 @@ def test_it_opens_an_issue_when_xledger_rejects_every_invoice(sb, connection, xl
 @pytest.mark.django_db(transaction=True)
 def test_a_send_xledger_processes_after_we_gave_up_is_found_not_doubled(sb, supplier, settings):
     """A read timeout while Xledger is still working: the lookup waits the settle time, so the
-    late-stored items are found instead of being sent a second time."""
+    late-stored items are found instead of being sent a second time. (The settle time is moved
+    on by hand once the sandbox has stored the items: no race with the wall clock.)"""
     import time
 
     from integrations.xledger.client import XledgerClient
     from tests.integrations.invoices.conftest import sandbox_connection
 
-    settings.INVOICE_IN_DOUBT_SETTLE_SECONDS = 1.5
+    settings.INVOICE_IN_DOUBT_SETTLE_SECONDS = 60
     connection = sandbox_connection(sb)
     invoice_rows(connection, 3, supplier=supplier)
     sb.set_fault("slow", count=1, seconds=1.0, field="addGLImportItems")
     with sb.serve() as url:
+        batch.remember_db_id_form(url, db_id_form_of(sb))
         token = connection.reveal_token()
         with XledgerClient(token, url=url, timeout=0.3, max_attempts=1) as client:
             with pytest.raises(TransientError) as caught:
                 invoice_send_batch(connection=connection, client=client)
             assert caught.value.in_doubt
             assert invoice_send_batch(connection=connection, client=client).requests == 0
-            time.sleep(1.6)
+            deadline = time.monotonic() + 30
+            while len(sb.imports) < 9 and time.monotonic() < deadline:
+                time.sleep(0.05)  # the sandbox is still working on the request we gave up on
+            assert len(sb.imports) == 9
+            Invoice.objects.update(claimed_until=timezone.now() - timedelta(seconds=1))
             result = invoice_send_batch(connection=connection, client=client)
     assert (result.found, result.sent) == (3, 0)
     assert_exactly_once(sb, connection)

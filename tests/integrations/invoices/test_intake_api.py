@@ -325,3 +325,19 @@ def test_it_refuses_list_parameters_the_read_api_refuses(api, connection, params
     response = api.get(url(connection), params)
     assert response.status_code == 422
     assert [e["loc"] for e in response.json()["detail"]] == [["query", *params]]
+
+
+def test_it_says_whether_the_pdf_arrived_in_xledger(api, connection):
+    pdf = {"fileName": "faktura.pdf", "content": base64.b64encode(PDF).decode()}
+    assert post(api, connection, body(externalId="with-pdf", pdf=pdf)).status_code == 201
+    assert post(api, connection, body(externalId="without")).status_code == 201
+    one = api.get(url(connection, "with-pdf")).json()
+    assert one["attachmentStatus"] == ""  # not sent yet
+    Invoice.objects.filter(external_id="with-pdf").update(
+        status="sent", attachment_status="missing", updated_at=timezone.now()
+    )
+    assert api.get(url(connection, "with-pdf")).json()["attachmentStatus"] == "missing"
+    feed = {
+        i["externalId"]: i["attachmentStatus"] for i in api.get(url(connection)).json()["items"]
+    }
+    assert feed == {"with-pdf": "missing", "without": ""}

@@ -37,7 +37,7 @@ def connection(db, sandbox, monkeypatch, queued):
         token=sandbox.demo_tokens["full"],
         owner_entity_id=sandbox.owner_db_id,
         live_since=timezone.now(),
-        selected_dimensions=["PROSJEKT", "AVDELING"],
+        selected_dimensions=kind_keys(sandbox, "Prosjekt", "Avdeling"),
     )
     Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.OK)
     connection.refresh_from_db()
@@ -50,6 +50,13 @@ def connection(db, sandbox, monkeypatch, queued):
         )
     Schedule.objects.filter(connection=connection).update(enabled=True)
     return connection
+
+
+def kind_keys(sandbox, *names) -> list[str]:
+    """Our keys (dbIds as text) of the sandbox's object kinds with these names, in that order.
+    Kinds are found by name: not every Xledger reading has a `code` on object kinds."""
+    by_name = {k["name"]: str(int(k["dbId"])) for k in sandbox.records("objectKinds")}
+    return [by_name[name] for name in names]
 
 
 def sync_now(connection, dataset, *, full=False) -> Run:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from integrations.models import (
     Account,
+    ClientEntity,
     Currency,
     FixedAsset,
     ObjectKind,
@@ -11,9 +12,10 @@ from integrations.models import (
     Run,
     VatCode,
 )
+from integrations.xledger import timestamps
 from portal.models import Customer
 
-from .conftest import sync_now
+from .conftest import kind_keys, sync_now
 
 
 def _live(model, connection):
@@ -37,42 +39,61 @@ def test_it_mirrors_only_the_chosen_dimensions(connection, sandbox):
     run = sync_now(connection, "dimensions", full=True)
 
     assert run.status == Run.Status.SUCCEEDED, run.error_message
-    kinds = {k["dbId"]: k for k in sandbox.records("objectKinds")}
-    chosen = {db_id for db_id, k in kinds.items() if k["code"] in ("PROSJEKT", "AVDELING")}
+    chosen = {int(key) for key in kind_keys(sandbox, "Prosjekt", "Avdeling")}
     assert set(_live(ObjectKind, connection).values_list("db_id", flat=True)) == chosen
-    expected = {v["dbId"] for v in sandbox.records("objectValues") if v["objectKindDbId"] in chosen}
+    assert set(_live(ObjectKind, connection).values_list("code", flat=True)) == {
+        str(db_id) for db_id in chosen
+    }
+    expected = {
+        int(v["dbId"])
+        for v in sandbox.records("objectValues")
+        if int(v["objectKindDbId"]) in chosen
+    }
     assert set(_live(ObjectValue, connection).values_list("db_id", flat=True)) == expected
-    assert run.requests == 1 + len(chosen)  # the kinds, then one page per chosen kind
+    assert run.requests == 2  # the kinds, then every kind's values in one page
 
 
 def test_it_retires_a_dimension_no_longer_chosen(connection, sandbox):
     sync_now(connection, "dimensions", full=True)
-    connection.selected_dimensions = ["PROSJEKT", "AVDELING", "KOSTNADSSTED"]
+    connection.selected_dimensions = kind_keys(sandbox, "Prosjekt", "Kostnadssted")
     connection.save()
-    kinds = {k["code"]: k["dbId"] for k in sandbox.records("objectKinds")}
+    retired, added = (int(k) for k in kind_keys(sandbox, "Avdeling", "Kostnadssted"))
 
     run = sync_now(connection, "dimensions")  # incremental, but a newly chosen kind is read whole
 
-    new_values = [
-        v for v in sandbox.records("objectValues") if v["objectKindDbId"] == kinds["KOSTNADSSTED"]
-    ]
+    new_values = [v for v in sandbox.records("objectValues") if int(v["objectKindDbId"]) == added]
     assert run.created == len(new_values) + 1  # its values and the kind itself
-    assert _live(ObjectValue, connection).filter(object_kind_db_id=kinds["KOSTNADSSTED"]).count()
+    assert _live(ObjectValue, connection).filter(object_kind_db_id=added).count()
+
+    full = sync_now(connection, "dimensions", full=True)
+    assert full.status == Run.Status.SUCCEEDED, full.error_message
+    assert not _live(ObjectKind, connection).filter(db_id=retired).exists()
+    assert not _live(ObjectValue, connection).filter(object_kind_db_id=retired).exists()
 
 
 def test_it_reads_vat_codes_with_their_rates(connection, sandbox):
     run = sync_now(connection, "vat_codes")
 
     assert run.status == Run.Status.SUCCEEDED, run.error_message
-    tax_kind = next(k["dbId"] for k in sandbox.records("objectKinds") if k["code"] == "TAX_RULE")
-    values = [v for v in sandbox.records("objectValues") if v["objectKindDbId"] == tax_kind]
-    setups = {s["objectValueDbId"]: s for s in sandbox.records("taxTableSetups")}
+    (tax_kind,) = (int(k) for k in kind_keys(sandbox, "Mva-kode"))
+    values = [v for v in sandbox.records("objectValues") if int(v["objectKindDbId"]) == tax_kind]
+    setups: dict[int, list[dict]] = {}
+    for setup in sandbox.records("taxTableSetups"):
+        setups.setdefault(int(setup["objectValueDbId"]), []).append(setup)
     mirror = {v.db_id: v for v in _live(VatCode, connection)}
-    assert set(mirror) == {v["dbId"] for v in values}
-    high = next(v for v in values if v["code"] == "1")
-    assert mirror[high["dbId"]].tax_percent == Decimal(str(setups[high["dbId"]]["taxPercent"]))
-    assert mirror[high["dbId"]].account_db_id == setups[high["dbId"]]["accountDbId"]
-    assert run.requests == 2  # kinds + setups together, then the values
+    assert set(mirror) == {int(v["dbId"]) for v in values}
+    today = sandbox.clock.now().astimezone(timestamps.XLEDGER_TZ).date().isoformat()
+    for db_id, code in mirror.items():
+        rates = sorted(setups[db_id], key=lambda s: s["dateFrom"] or "")
+        current = [s for s in rates if (s["dateFrom"] or "") <= today][-1]
+        assert code.tax_percent == Decimal(str(current["taxPercent"])), code.code
+        assert code.account_db_id == (
+            int(current["accountDbId"]) if current["accountDbId"] is not None else None
+        )
+        assert [r["dateFrom"] for r in code.rates] == [s["dateFrom"] for s in rates]
+    # Some code has a rate announced for later, and it is mirrored before it applies.
+    assert any(r["dateFrom"] and r["dateFrom"] > today for c in mirror.values() for r in c.rates)
+    assert run.requests == 2  # the setups, then the values
 
 
 def test_it_mirrors_accounts_incrementally(connection, sandbox):
@@ -97,9 +118,33 @@ def test_it_mirrors_fixed_assets_when_they_apply(connection, sandbox):
 
     assets = sandbox.records("assets")
     assert run.status == Run.Status.SUCCEEDED and run.created == len(assets)
-    first = FixedAsset.objects.get(connection=connection, db_id=assets[0]["dbId"])
-    assert first.asset_group_db_id == assets[0]["assetGroup"]["dbId"]
+    first = FixedAsset.objects.get(connection=connection, db_id=int(assets[0]["dbId"]))
+    assert first.asset_group_db_id == int(assets[0]["assetGroup"]["dbId"])
     assert first.asset_status == assets[0]["assetStatus"]["name"]
+    owners = {int(a["dbId"]): int(a["ownerDbId"]) for a in assets}
+    mirrored = dict(
+        FixedAsset.objects.filter(connection=connection).values_list("db_id", "owner_db_id")
+    )
+    assert mirrored == owners
+    assert len(set(owners.values()) - {sandbox.owner_db_id}) >= 1  # assets of client entities
+
+
+def test_it_leaves_out_fixed_assets_of_entities_out_of_scope(connection, sandbox):
+    Customer.objects.filter(pk=connection.customer_id).update(fixed_assets_apply=True)
+    connection.refresh_from_db()
+    assets = sandbox.records("assets")
+    client_entity = next(
+        int(a["ownerDbId"]) for a in assets if int(a["ownerDbId"]) != sandbox.owner_db_id
+    )
+    ClientEntity.objects.filter(connection=connection, db_id=client_entity).update(in_scope=False)
+
+    run = sync_now(connection, "fixed_assets")
+
+    assert run.status == Run.Status.SUCCEEDED, run.error_message
+    kept = set(
+        FixedAsset.objects.filter(connection=connection).values_list("owner_db_id", flat=True)
+    )
+    assert client_entity not in kept and kept
 
 
 def test_it_asks_nothing_for_fixed_assets_that_do_not_apply(connection, sandbox):
@@ -111,16 +156,14 @@ def test_it_asks_nothing_for_fixed_assets_that_do_not_apply(connection, sandbox)
 
 def test_it_reads_changed_dimension_values_incrementally(connection, sandbox):
     sync_now(connection, "dimensions", full=True)
-    kinds = {k["code"]: k["dbId"] for k in sandbox.records("objectKinds")}
-    value = next(
-        v for v in sandbox.records("objectValues") if v["objectKindDbId"] == kinds["PROSJEKT"]
-    )
-    sandbox.change_record("objectValues", value["dbId"], description="Nytt prosjektnavn")
+    (project,) = (int(k) for k in kind_keys(sandbox, "Prosjekt"))
+    value = next(v for v in sandbox.records("objectValues") if int(v["objectKindDbId"]) == project)
+    sandbox.change_record("objectValues", int(value["dbId"]), description="Nytt prosjektnavn")
 
     run = sync_now(connection, "dimensions")
 
-    assert not run.full and run.updated == 1 and run.requests == 3  # kinds + one per kind
-    assert ObjectValue.objects.get(connection=connection, db_id=value["dbId"]).description == (
+    assert not run.full and run.updated == 1 and run.requests == 2  # kinds + changed values
+    assert ObjectValue.objects.get(connection=connection, db_id=int(value["dbId"])).description == (
         "Nytt prosjektnavn"
     )
 

@@ -59,7 +59,7 @@ def _go_live(sandbox):
     connection = make_connection(
         token=info["demo_tokens"]["full"],
         owner_entity_id=info["owner_db_id"],
-        selected_dimensions=["PROSJEKT"],
+        selected_dimensions=[],
     )
     Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.OK)
     connection.refresh_from_db()

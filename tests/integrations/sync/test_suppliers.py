@@ -1,6 +1,6 @@
 """The supplier register: full and incremental runs against the sandbox."""
 
-from integrations.models import Run, Schedule, Supplier
+from integrations.models import Issue, Run, Schedule, Supplier
 
 from .conftest import sync_now
 
@@ -96,3 +96,45 @@ def test_it_moves_the_watermark_and_delta_cursor_only_on_success(connection, san
     assert run.status == Run.Status.SUCCEEDED and run.created == 1
     assert schedule.watermark > mark and schedule.delta_cursor != cursor
     assert schedule.failure_streak == 0
+
+
+def test_the_next_incremental_run_reflects_every_change_deletion_and_addition(connection, sandbox):
+    sync_now(connection, "suppliers", full=True)
+    sync_now(connection, "suppliers")  # the overlap re-reads recent changes once
+    ids = [r["dbId"] for r in sandbox.records("suppliers")]
+    changed, deleted = ids[:50], ids[50:70]
+    for n, db_id in enumerate(changed):
+        sandbox.change_record("suppliers", db_id, description=f"Endret {n} AS")
+    for db_id in deleted:
+        sandbox.delete_record("suppliers", db_id)
+    added = [
+        sandbox.add_record("suppliers", code=f"N{n:03}", description=f"Ny {n} AS")
+        for n in range(30)
+    ]
+    before = sandbox.request_count
+
+    run = sync_now(connection, "suppliers")
+
+    assert run.status == Run.Status.SUCCEEDED, run.error_message
+    assert not run.full and sandbox.request_count - before == run.requests == 1
+    assert (run.created, run.updated, run.deleted) == (30, 50, 20)
+    mirror = _mirror(connection)
+    assert all(mirror[db_id].description == f"Endret {n} AS" for n, db_id in enumerate(changed))
+    assert not set(deleted) & set(mirror) and set(added) <= set(mirror)
+    assert set(mirror) == {r["dbId"] for r in sandbox.records("suppliers")}
+
+
+def test_deltas_that_delete_most_of_the_register_are_held_for_a_person(connection, sandbox):
+    sync_now(connection, "suppliers", full=True)
+    ids = [r["dbId"] for r in sandbox.records("suppliers")]
+    gone = ids[: len(ids) * 6 // 10]
+    for db_id in gone:
+        sandbox.delete_record("suppliers", db_id)
+
+    run = sync_now(connection, "suppliers")  # incremental: the deletions come as deltas
+
+    assert not run.full and run.status == Run.Status.PARTIAL
+    assert run.deleted == 0 and run.error_kind == "mass_deletion"
+    assert not Supplier.objects.filter(connection=connection, is_deleted=True).exists()
+    issue = Issue.objects.get(connection=connection, kind=Issue.Kind.MASS_DELETION)
+    assert issue.data["missing"] == len(gone) and "deltas" in issue.detail

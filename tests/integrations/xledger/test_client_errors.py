@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from graphql import build_schema, parse, validate
 
 from integrations.xledger.client import XledgerClient
 from integrations.xledger.errors import (
@@ -13,9 +14,12 @@ from integrations.xledger.errors import (
     PermissionDenied,
     QueryError,
     RateLimited,
+    SchemaMismatch,
     TransientError,
+    Unavailable,
     XledgerError,
     classify,
+    classify_error,
 )
 
 TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-"
@@ -64,6 +68,57 @@ def test_it_raises_authentication_error(handler):
     assert isinstance(exc, AuthenticationError)
     assert exc.kind == "auth"
     assert not exc.retryable
+
+
+REVOKED_WORDINGS = [
+    "Access denied. The API token is not valid.",
+    "Invalid token",
+    "API token revoked",
+    "Token expired",
+    "Unauthorized",
+    "Not authenticated",
+    "Authentication failed for this request.",
+]
+
+
+@pytest.mark.parametrize("message", REVOKED_WORDINGS)
+def test_it_recognises_a_revoked_token_answered_with_http_200_and_no_code(message):
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return httpx.Response(200, json={"data": None, "errors": [{"message": message}]})
+
+    exc = raised(handler, max_attempts=4)
+    assert isinstance(exc, AuthenticationError)
+    assert exc.kind == "auth"
+    assert exc.status == 200
+    assert message in exc.message
+    assert len(calls) == 1  # never retried
+
+
+def test_it_recognises_a_revoked_token_answered_with_http_403():
+    exc = raised(answer(403, [{"message": "Access denied. The API token is not valid."}]))
+    assert isinstance(exc, AuthenticationError)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        # A field out of the token's scope names the field: a permission, not a dead token.
+        (
+            {"message": "The API token may not read suppliers", "code": "FORBIDDEN", "path": ["x"]},
+            PermissionDenied,
+        ),
+        # A message about one field (it has a path) is not about the token.
+        ({"message": "Unauthorized field", "path": ["suppliers"]}, QueryError),
+        # A schema error that happens to contain the words.
+        ({"message": 'Cannot query field "apiToken" on type "Query".'}, SchemaMismatch),
+    ],
+    ids=["forbidden-field", "field-path", "validation"],
+)
+def test_it_does_not_take_every_mention_of_a_token_for_a_revoked_one(error, expected):
+    assert type(classify_error(error, status=200)) is expected
 
 
 def test_it_raises_permission_denied_naming_the_data_type():
@@ -124,6 +179,28 @@ def test_it_raises_credits_exhausted_with_reset_at():
     assert abs((exc.reset_at - reset_at).total_seconds()) < 1
 
 
+@pytest.mark.parametrize(
+    ("reset_at", "in_utc"),
+    [
+        ("2026-01-15T12:00:00", datetime(2026, 1, 15, 11, 0, tzinfo=UTC)),  # CET
+        ("2026-07-15T12:00:00", datetime(2026, 7, 15, 10, 0, tzinfo=UTC)),  # CEST
+        ("2026-07-15T12:00:00Z", datetime(2026, 7, 15, 12, 0, tzinfo=UTC)),
+        ("2026-07-15T12:00:00+02:00", datetime(2026, 7, 15, 10, 0, tzinfo=UTC)),
+    ],
+    ids=["naive-winter", "naive-summer", "utc", "offset"],
+)
+def test_it_reads_a_reset_at_without_offset_as_oslo_wall_time(reset_at, in_utc):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    error = {
+        "message": "x",
+        "code": "BAD_REQUEST.INSUFFICIENT_CREDITS",
+        "extensions": {"resetAt": reset_at},
+    }
+    exc = classify(200, [error], now=now)
+    assert exc.reset_at == in_utc
+    assert exc.wait_seconds == (in_utc - now).total_seconds()
+
+
 def test_it_assumes_twenty_minutes_when_credits_have_no_reset_at():
     now = datetime(2025, 1, 1, tzinfo=UTC)
     exc = classify(200, [{"message": "x", "code": "BAD_REQUEST.INSUFFICIENT_CREDITS"}], now=now)
@@ -163,18 +240,85 @@ def test_it_raises_transient_error_on_network_failures(error):
     assert not exc.in_doubt  # a query: nothing to doubt
 
 
+# A schema other than the one our documents assume, and documents that do not fit it.
+OTHER_SCHEMA = build_schema(
+    """
+    enum OwnerSet { CURRENT LOWER }
+    scalar DateTimeString
+    type OwnerRef { dbId: Int }
+    type Supplier { dbId: Int owner: OwnerRef }
+    type SupplierConnection { edges: [Supplier] }
+    input ModifiedFilter { modifiedAt_gte: DateTimeString }
+    type Query {
+      suppliers(first: Int, ownerSet: OwnerSet, filter: ModifiedFilter): SupplierConnection
+      add(inputs: [Int!]!): Int
+    }
+    """
+)
+MISFITS = {
+    "unknown-field": "{ suppliers(first: 1) { edges { nope } } }",
+    "unknown-type": "query q($since: DateTime) { suppliers(filter: {modifiedAt_gte: $since}) "
+    "{ edges { dbId } } }",
+    "unknown-argument": "{ suppliers(first: 1, offset: 10) { edges { dbId } } }",
+    "unknown-enum-value": "{ suppliers(first: 1, ownerSet: ALL) { edges { dbId } } }",
+    "unknown-filter-field": '{ suppliers(filter: {modifiedAt_gt: "x"}) { edges { dbId } } }',
+    "subfields": "{ suppliers(first: 1) { edges { owner } } }",
+    "no-subfields": "{ suppliers(first: 1) { edges { dbId { x } } } }",
+    "required-argument": "{ add }",
+}
+# graphql-core's own wording for each (what a graphql-core server answers)...
+SCHEMA_ERRORS = {
+    f"graphql-core-{name}": {"message": validate(OTHER_SCHEMA, parse(document))[0].message}
+    for name, document in MISFITS.items()
+}
+# ... graphql-js's (double quotes), and the codes of the contract.
+SCHEMA_ERRORS |= {
+    "graphql-js-field": {"message": 'Cannot query field "nope" on type "Supplier".'},
+    "graphql-js-type": {"message": 'Unknown type "DateTime". Did you mean "DateTimeString"?'},
+    "graphql-js-enum": {"message": 'Value "ALL" does not exist in "OwnerSet" enum.'},
+    "graphql-js-literal": {"message": 'Expected value of type "Int64String", found 14.'},
+    "code": {"message": "Wrong type", "code": "ARGUMENTS_OF_CORRECT_TYPE"},
+    "extensions-code": {"message": "Invalid", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}},
+}
+
+
+@pytest.mark.parametrize("error", SCHEMA_ERRORS.values(), ids=SCHEMA_ERRORS.keys())
+def test_it_raises_schema_mismatch_for_validation_errors_and_never_retries(error):
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return httpx.Response(200, json={"data": None, "errors": [error]})
+
+    exc = raised(handler, max_attempts=4)
+    assert isinstance(exc, SchemaMismatch)
+    assert isinstance(exc, QueryError)  # callers that catch QueryError still see it
+    assert exc.kind == "schema"
+    assert not exc.retryable
+    assert error["message"] in exc.message
+    assert len(calls) == 1  # never retried
+
+
+def test_it_raises_schema_mismatch_on_http_400_too():
+    error = {"message": 'Cannot query field "nope" on type "Query".'}
+    exc = raised(answer(400, [error]), max_attempts=4)
+    assert isinstance(exc, SchemaMismatch)
+    assert exc.status == 400
+
+
 @pytest.mark.parametrize(
     "error",
     [
-        {"message": 'Cannot query field "nope" on type "Query".'},
-        {"message": "Wrong type", "code": "ARGUMENTS_OF_CORRECT_TYPE"},
         {"message": "Bad value", "code": "INVALID_VALUE"},
-        {"message": "Invalid", "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}},
-        {"message": "Something new", "code": "SOMETHING.UNHEARD_OF"},
+        {"message": "Bad input", "code": "BAD_USER_INPUT"},
+        {"message": "invoiceNumber is required", "code": "BAD_REQUEST.VALIDATION"},
+        {"message": "Something new", "code": "SOMETHING.UNHEARD_OF", "path": ["suppliers"]},
+        # A known validation wording under a code of its own is that code's error.
+        {"message": "Cannot query field here", "code": "BAD_REQUEST.VALIDATION"},
     ],
-    ids=["cannot-query-field", "argument-type", "invalid-value", "validation", "unknown"],
+    ids=["invalid-value", "bad-user-input", "batch-input", "unknown-on-a-field", "coded"],
 )
-def test_it_raises_query_error_for_permanent_problems(error):
+def test_it_raises_query_error_for_other_permanent_problems(error):
     calls = []
 
     def handler(request):
@@ -182,9 +326,51 @@ def test_it_raises_query_error_for_permanent_problems(error):
         return httpx.Response(200, json={"errors": [error]})
 
     exc = raised(handler, max_attempts=4)
-    assert isinstance(exc, QueryError)
+    assert type(exc) is QueryError
     assert exc.kind == "query"
     assert len(calls) == 1  # never retried
+
+
+def test_it_retries_an_error_xledger_did_not_explain_as_unavailable():
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        return httpx.Response(200, json={"errors": [{"message": "?", "code": "SOMETHING.NEW"}]})
+
+    exc = raised(handler, max_attempts=3)
+    assert isinstance(exc, Unavailable)
+    assert isinstance(exc, TransientError)
+    assert exc.kind == "unavailable"
+    assert len(calls) == exc.attempts == 3
+
+
+def test_a_schema_mismatch_outranks_a_plain_query_error_and_a_permission():
+    exc = classify(
+        200,
+        [
+            {"message": "No", "code": "FORBIDDEN", "path": ["suppliers"]},
+            {"message": "Bad value", "code": "INVALID_VALUE"},
+            {"message": 'Unknown argument "offset" on field "Query.suppliers".'},
+        ],
+    )
+    assert isinstance(exc, SchemaMismatch)
+
+
+def test_a_transient_error_outranks_a_schema_mismatch():
+    exc = classify(
+        200,
+        [{"message": 'Cannot query field "x".'}, {"message": "Your query timed out."}],
+    )
+    assert isinstance(exc, TransientError)
+
+
+def test_partial_callers_get_a_schema_mismatch_raised_not_returned():
+    handler = answer(
+        200, [{"message": 'Cannot query field "nope" on type "Query".'}], data={"x": None}
+    )
+    with make_client(handler) as client, pytest.raises(SchemaMismatch):
+        client.execute_partial(QUERY)
 
 
 def test_it_raises_query_error_on_an_answer_without_data():

@@ -10,6 +10,7 @@ from integrations.xledger.client import XledgerClient
 from integrations.xledger.errors import (
     CreditsExhausted,
     RateLimited,
+    SchemaMismatch,
     TransientError,
     XledgerError,
 )
@@ -111,21 +112,53 @@ def test_it_backs_off_with_growing_waits_below_max_wait():
 
 
 @pytest.mark.parametrize(
-    "failure",
+    ("failure", "kind"),
     [
-        httpx.Response(401, json={"errors": [{"message": "Invalid API token"}]}),
-        httpx.Response(403),
-        {"errors": [{"message": "Nope", "code": "FORBIDDEN", "path": ["currencies"]}]},
-        {"errors": [{"message": 'Cannot query field "x" on type "Query".'}]},
+        (httpx.Response(401, json={"errors": [{"message": "Invalid API token"}]}), "auth"),
+        (
+            {"data": None, "errors": [{"message": "Access denied. The API token is not valid."}]},
+            "auth",
+        ),
+        (httpx.Response(403), "permission"),
+        (
+            {"errors": [{"message": "Nope", "code": "FORBIDDEN", "path": ["currencies"]}]},
+            "permission",
+        ),
+        ({"errors": [{"message": 'Cannot query field "x" on type "Query".'}]}, "schema"),
+        ({"errors": [{"message": "Unknown type 'DateTime'."}]}, "schema"),
+        ({"errors": [{"message": "Wrong", "code": "ARGUMENTS_OF_CORRECT_TYPE"}]}, "schema"),
+        ({"errors": [{"message": "Bad value", "code": "INVALID_VALUE"}]}, "query"),
     ],
-    ids=["401", "403", "forbidden", "validation"],
+    ids=[
+        "401",
+        "revoked-on-200",
+        "403",
+        "forbidden",
+        "cannot-query-field",
+        "unknown-type",
+        "argument-type",
+        "invalid-value",
+    ],
 )
-def test_it_never_retries_auth_permission_or_query_errors(failure):
+def test_it_never_retries_auth_permission_schema_or_query_errors(failure, kind):
     handler, calls = scripted(failure, OK)
     client, sleeps = make_client(handler)
     with pytest.raises(XledgerError) as info:
         client.execute(QUERY)
-    assert info.value.kind in ("auth", "permission", "query")
+    assert info.value.kind == kind
+    assert not info.value.retryable
+    assert info.value.attempts == 1
+    assert len(calls) == 1
+    assert sleeps == []
+    assert client.request_count == 1
+
+
+def test_it_never_resends_a_mutation_refused_as_a_schema_mismatch():
+    failure = {"errors": [{"message": "Unknown type 'AddGLImportItemsInput'."}]}
+    handler, calls = scripted(failure, {"data": {"addGLImportItems": {"edges": []}}})
+    client, sleeps = make_client(handler)
+    with pytest.raises(SchemaMismatch):
+        client.execute(queries.ADD_GL_IMPORT_ITEMS, {"inputs": []}, mutation=True)
     assert len(calls) == 1
     assert sleeps == []
 

@@ -27,12 +27,14 @@ def echoing(status, message):
 FAILURES = {
     "401": echoing(401, "Invalid API token {token}"),
     "bad-format": echoing(200, "Bad format for API Token: 'token {token}'"),
+    "revoked-on-200": echoing(200, "Access denied. The API token {token} is not valid."),
     "forbidden": lambda r: httpx.Response(
         200, json={"errors": [{"message": "no", "code": "FORBIDDEN", "path": ["currencies"]}]}
     ),
     "500-echo": echoing(500, "Crashed while handling {token}"),
     "500-text": lambda r: httpx.Response(500, text=f"boom {r.headers['Authorization']}"),
     "validation": echoing(200, "Cannot query field {token}"),
+    "unknown-type": echoing(200, "Unknown type '{token}'."),
     "burst": lambda r: httpx.Response(
         200, json={"errors": [{"message": "x", "code": "BAD_REQUEST.BURST_RATE_LIMIT_REACHED"}]}
     ),
@@ -72,6 +74,8 @@ def test_it_keeps_the_token_out_of_the_logs(caplog):
         handler_calls.append(request)
         if len(handler_calls) == 1:
             return httpx.Response(503)
+        if len(handler_calls) == 2:
+            return httpx.Response(200, json={"errors": [{"message": "Your query timed out."}]})
         return httpx.Response(200, json={"data": {"suppliers": {"edges": [], "pageInfo": {}}}})
 
     with XledgerClient(
@@ -81,6 +85,7 @@ def test_it_keeps_the_token_out_of_the_logs(caplog):
         sleep=lambda s: None,
     ) as client:
         list(client.paginate(queries.SUPPLIERS))
+    assert "asking again with first=5000" in caplog.text  # the page was halved, and logged
     assert caplog.records  # something was logged, at DEBUG and above
     assert TOKEN not in caplog.text
     for record in caplog.records:

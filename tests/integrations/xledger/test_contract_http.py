@@ -43,7 +43,30 @@ def test_it_pages_over_http(sb, url):
     with connect(sb, url) as client:
         pages = list(client.paginate(queries.SUPPLIERS, first=50))
     assert [len(p.nodes) for p in pages] == [50, 50, 20]
+    assert len({int(n["dbId"]) for p in pages for n in p.nodes}) == 120
     assert client.request_count == 3
+
+
+def test_it_sends_an_invoice_pdf_over_http(sb, url):
+    pdf = b"%PDF-1.4\r\n" + bytes(range(256)) * 64  # binary, and bigger than one read
+    item = {
+        "clientId": "1",
+        "node": {
+            "invoiceNumber": "F-11",
+            "extIdentifier": "semine-11",
+            "transactionSource": {"code": "SEMINE"},
+            "invoiceFile": "F-11.pdf",
+        },
+    }
+    with connect(sb, url) as client:
+        client.execute(
+            queries.ADD_GL_IMPORT_ITEMS,
+            {"inputs": [item]},
+            mutation=True,
+            files={"variables.inputs.0.node.invoiceFile": ("F-11.pdf", pdf, "application/pdf")},
+        )
+    stored = next(i for i in sb.imports if i["extIdentifier"] == "semine-11")
+    assert (stored["invoiceFile"], stored["invoiceFileSize"]) == ("F-11.pdf", len(pdf))
 
 
 def test_it_verifies_over_http(sb, url):
@@ -55,13 +78,13 @@ def test_it_verifies_over_http(sb, url):
 
 def test_it_reports_a_revoked_token_over_http(sb, url):
     with connect(sb, url, "revoked") as client, pytest.raises(AuthenticationError):
-        client.execute(queries.CURRENCIES, {"first": 1})
+        client.execute(queries.CURRENCIES.document(first=1))
 
 
 def test_it_retries_a_query_after_a_read_timeout(sb, url):
     sb.set_fault("slow", count=1, seconds=0.5)
     with connect(sb, url, timeout=0.2) as client:
-        data = client.execute(queries.CURRENCIES, {"first": 1})
+        data = client.execute(queries.CURRENCIES.document(first=1))
     assert data["currencies"]["edges"]
     assert client.request_count == 2
 
@@ -69,6 +92,7 @@ def test_it_retries_a_query_after_a_read_timeout(sb, url):
 def test_it_does_not_resend_a_mutation_after_a_read_timeout(sb, url):
     sb.set_fault("slow", count=1, seconds=0.5, field="addGLImportItems")
     item = {"clientId": "1", "node": {"invoiceNumber": "F-9", "extIdentifier": "semine-9"}}
+    item["node"]["transactionSource"] = {"code": "SEMINE"}
     with connect(sb, url, timeout=0.2) as client:
         with pytest.raises(TransientError) as info:
             client.execute(queries.ADD_GL_IMPORT_ITEMS, {"inputs": [item]}, mutation=True)
@@ -80,6 +104,7 @@ def test_it_reports_a_connection_dropped_after_storing_as_in_doubt(sb, url):
     sb.set_fault("drop_after_store", count=1)
     before = len(sb.imports)
     item = {"clientId": "1", "node": {"invoiceNumber": "F-10", "extIdentifier": "semine-10"}}
+    item["node"]["transactionSource"] = {"code": "SEMINE"}
     with connect(sb, url) as client:
         with pytest.raises(TransientError) as info:
             client.execute(queries.ADD_GL_IMPORT_ITEMS, {"inputs": [item]}, mutation=True)
@@ -100,13 +125,13 @@ def test_it_retries_then_reports_an_unreachable_xledger(sb):
         max_attempts=3,
     )
     with client, pytest.raises(TransientError) as info:
-        client.execute(queries.CURRENCIES, {"first": 1})
+        client.execute(queries.CURRENCIES.document(first=1))
     assert not info.value.in_doubt
     assert info.value.attempts == 3
     assert len(sleeps) == 2
 
 
-def test_it_runs_xledger_check_against_the_sandbox(sb, url, monkeypatch):
+def test_it_runs_xledger_check_over_http(sb, url, monkeypatch):
     monkeypatch.setenv("XLEDGER_TOKEN", sb.demo_tokens["no_suppliers"])
     out = io.StringIO()
     with pytest.raises(SystemExit) as exit_info:

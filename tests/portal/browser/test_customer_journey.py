@@ -18,6 +18,7 @@ from integrations.models import ClientEntity, Connection
 from portal import services
 from portal.models import Customer
 from tests.factories import make_customer
+from tests.portal.conftest import dimension_keys
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -113,7 +114,9 @@ def test_it_walks_a_customer_through_the_setup(page, live_server, settings, sand
     entities = [e["dbId"] for e in connection.verification["entities"]]
     page.uncheck(f"#id_entity_{entities[-1]}_in_scope")
     page.check(f"#id_entity_{entities[0]}_fixed_assets")
-    page.check("input[name=dimensions][value=AVDELING]")
+    chosen = dimension_keys(connection.verification, "Avdeling", "Anleggsmidler")
+    for key in chosen:
+        page.check(f"input[name=dimensions][value='{key}']")
     page.click("button:has-text('Save the scope')")
     _expect_url(page, f"{live_server.url}/")
     assert page.locator(".task.done").count() == 3
@@ -128,7 +131,7 @@ def test_it_walks_a_customer_through_the_setup(page, live_server, settings, sand
     assert customer.onboarding_status == Customer.Status.SUBMITTED
     connection.refresh_from_db()
     assert connection.status == Connection.Status.OK
-    assert set(connection.selected_dimensions) == {"AVDELING", "35"}
+    assert set(connection.selected_dimensions) == set(chosen)
     assert not ClientEntity.objects.get(connection=connection, db_id=entities[-1]).in_scope
     assert ClientEntity.objects.get(connection=connection, db_id=entities[0]).fixed_assets
 
