@@ -38,7 +38,13 @@ class ConnectionAdminForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        fields = ["customer", "environment", "owner_entity_id", "selected_dimensions"]
+        fields = [
+            "customer",
+            "environment",
+            "owner_entity_id",
+            "selected_dimensions",
+            "transaction_source_code",
+        ]
 
 
 def _interval_text(schedule):
@@ -175,7 +181,10 @@ class ConnectionAdmin(admin.ModelAdmin):
             _("Health"),
             {"fields": ["dataset_health", "run_chart", "open_issues_section", "recent_runs"]},
         ),
-        (_("Dimensions"), {"fields": ["selected_dimensions"], "classes": ["collapse"]}),
+        (
+            _("Dimensions and invoices"),
+            {"fields": ["selected_dimensions", "transaction_source_code"], "classes": ["collapse"]},
+        ),
     ]
     inlines = [ClientEntityInline, ScheduleInline]
     raw_id_fields = ["customer"]

@@ -439,7 +439,7 @@ def connection_reverify(*, connection, by=None):
             verification = verify(
                 client,
                 connection.owner_entity_id,
-                fixed_assets=bool(connection.customer.fixed_assets_apply),
+                **connection.verify_options(),
             )
             requests = client.request_count
     except AuthenticationError as exc:  # a token of the wrong shape: refused before sending

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Connection
+from integrations.models.connections import DEFAULT_TRANSACTION_SOURCE
 from integrations.xledger.client import clean_token
 from portal.models import Contact, Customer
 from portal.orgnumbers import EXAMPLES, clean_organisation_number
@@ -340,10 +341,31 @@ class ScopeForm(AccessibleForm):
         help_text=_("The dimensions (object kinds) your Xledger reports."),
     )
 
+    transaction_source_code = forms.CharField(
+        label=_("Transaction source in Xledger"),
+        max_length=20,
+        required=False,
+        help_text=_(
+            "The code of the transaction source Xledger files SEMINE's invoices under; it must "
+            "exist in your Xledger (ask your Xledger administrator if unsure). Leave it empty "
+            "for SEMINE's default, SEMINE."
+        ),
+    )
+
     def __init__(
-        self, *args, verification: dict, existing: dict, selected: list, fa_default=False, **kwargs
+        self,
+        *args,
+        verification: dict,
+        existing: dict,
+        selected: list,
+        fa_default=False,
+        transaction_source="",
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.fields["transaction_source_code"].initial = (
+            transaction_source or DEFAULT_TRANSACTION_SOURCE
+        )
         self.entities = verification.get("entities", [])
         self.fields["dimensions"].choices = [
             (k["code"], f"{k.get('name') or k['code']} ({k['code']})")
@@ -351,6 +373,7 @@ class ScopeForm(AccessibleForm):
             if k.get("code")
         ]
         self.fields["dimensions"].initial = selected
+
         self.entity_rows = []
         for entity in self.entities:
             db_id = entity["dbId"]
@@ -378,6 +401,16 @@ class ScopeForm(AccessibleForm):
         ):
             raise forms.ValidationError(_("Choose at least one entity to synchronise."))
         return data
+
+    def clean_transaction_source_code(self):
+        value = (self.cleaned_data.get("transaction_source_code") or "").strip()
+        if not value:
+            return DEFAULT_TRANSACTION_SOURCE
+        if not value.replace("-", "").replace("_", "").isalnum():
+            raise forms.ValidationError(
+                _("Use the transaction source's code only: letters, digits, '-' and '_'.")
+            )
+        return value
 
     def choices(self) -> dict[int, dict]:
         return {

@@ -310,9 +310,7 @@ def connection_check(*, connection: Connection, by) -> TokenCheck:
     try:
         with xledger_client(connection) as client:
             try:
-                result = verify(
-                    client, connection.owner_entity_id, fixed_assets=customer.fixed_assets_apply
-                )
+                result = verify(client, connection.owner_entity_id, **connection.verify_options())
             finally:
                 _count_requests(connection, client.request_count)
     except (RateLimited, CreditsExhausted) as exc:
@@ -363,11 +361,16 @@ def _count_requests(connection: Connection, requests: int) -> None:
 
 
 def connection_save_scope(
-    *, customer: Customer, by, entities: dict[int, dict], dimensions: list[str]
+    *,
+    customer: Customer,
+    by,
+    entities: dict[int, dict],
+    dimensions: list[str],
+    transaction_source: str | None = None,
 ) -> Connection:
     """Store which entities are in scope (with fixed assets per entity) and which dimensions
-    (object kind codes) to sync. `entities` maps dbId -> {"in_scope": bool, "fixed_assets": bool}
-    for every entity the last check listed."""
+    (object kind keys) to sync, and the transaction source invoices are filed under. `entities`
+    maps dbId -> {"in_scope": bool, "fixed_assets": bool} for every entity the last check listed."""
     _ensure_editable(customer)
     connection = Connection.objects.get(customer=customer)
     verification = connection.verification or {}
@@ -393,23 +396,33 @@ def connection_save_scope(
             )
         ClientEntity.objects.filter(connection=connection).exclude(db_id__in=listed).delete()
         before = list(connection.selected_dimensions or [])
+        source_before = connection.transaction_source_code
         connection.selected_dimensions = [d for d in dimensions if d in kinds]
+        if transaction_source:
+            connection.transaction_source_code = transaction_source
         entities_after = _entities_snapshot(connection)
-        connection.save(update_fields=["selected_dimensions", "updated_at"])
+        connection.save(
+            update_fields=["selected_dimensions", "transaction_source_code", "updated_at"]
+        )
         AuditEntry.record(
             actor=by,
             action="scope_save",
             customer=customer,
             target=f"connection {connection.pk}",
-            before={"dimensions": before},
+            before={"dimensions": before, "transaction_source": source_before},
             after={
                 "dimensions": connection.selected_dimensions,
+                "transaction_source": connection.transaction_source_code,
                 "entities_in_scope": sorted(
                     db_id for db_id, c in entities.items() if c.get("in_scope")
                 ),
             },
         )
-    changed = before != connection.selected_dimensions or entities_before != entities_after
+    changed = (
+        before != connection.selected_dimensions
+        or entities_before != entities_after
+        or source_before != connection.transaction_source_code
+    )
     _after_change(customer, by=by, section="scope", changed=changed)
     return connection
 

@@ -100,7 +100,10 @@ class LineIn(Schema):
     dimensions: dict[Code, Code] = Field(
         default_factory=dict,
         max_length=5,
-        description='Dimension (object kind) code → value code, e.g. {"AVDELING": "20"}.',
+        description=(
+            "Dimension (object kind) → value code. A kind is named by its `code` in "
+            '`dimensions/kinds` (its Xledger dbId as text), e.g. {"601": "20"}.'
+        ),
     )
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from integrations.models.connections import DEFAULT_TRANSACTION_SOURCE
+
 # --- Choices not confirmed by Xledger's public material -----------------------------------------
 
 # [ours] Our reference on every item of an invoice; SEMINE's external id is unique per customer.
@@ -26,7 +28,7 @@ EXT_IDENTIFIER_PREFIX = "SEMINE:"
 # [ours] clientId of an import item: the invoice's reference and the line number (0 = supplier).
 CLIENT_ID_FORMAT = "{ext_identifier}#{line}"
 # [ours] The transaction source Xledger files the items under (None leaves it out).
-TRANSACTION_SOURCE_CODE = "SEMINE"
+TRANSACTION_SOURCE_CODE = DEFAULT_TRANSACTION_SOURCE  # each connection may name its own
 # [ours] Signs: the supplier line credits the total incl. VAT, accounting lines debit their net.
 SUPPLIER_LINE_SIGN = Decimal(-1)
 ACCOUNTING_LINE_SIGN = Decimal(1)
@@ -80,6 +82,13 @@ def db_id_value(db_id: int, form: str = DB_ID_FORMS[0]) -> int | str:
     return str(int(db_id)) if form == "string" else int(db_id)
 
 
+def transaction_source(connection) -> str:
+    """The transaction source code the connection's items are filed under: the customer's
+    choice on the scope page, SEMINE's default until then [ours: whether a source must exist
+    first is not public; the customer confirms it before go-live]."""
+    return (getattr(connection, "transaction_source_code", "") or TRANSACTION_SOURCE_CODE).strip()
+
+
 def import_items(
     invoice, lines, *, supplier_account: str = "", db_id_form: str = DB_ID_FORMS[0]
 ) -> list[dict]:
@@ -98,8 +107,9 @@ def import_items(
         "owner": {"dbId": db_id_value(invoice.entity.db_id, db_id_form)},
         "extIdentifier": ext_identifier(invoice.external_id),
     }
-    if TRANSACTION_SOURCE_CODE:
-        common["transactionSource"] = {"code": TRANSACTION_SOURCE_CODE}
+    source = transaction_source(invoice.connection)
+    if source:
+        common["transactionSource"] = {"code": source}
 
     supplier = {
         **common,

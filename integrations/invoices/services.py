@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 
 import orjson
@@ -516,8 +517,36 @@ def _note_failure(connection, invoices, exc: XledgerError) -> None:
         )
 
 
+# [ours] How Xledger words a refused transaction source is not public: any rejection that names
+# it is taken as the connection's setup problem, not the invoice's.
+TRANSACTION_SOURCE_PATTERN = re.compile(r"transaction\s*source", re.IGNORECASE)
+
+
 def _note_outcome(connection, result: BatchResult) -> None:
+    refused_source = next(
+        (
+            r["message"]
+            for r in result.rejections
+            if TRANSACTION_SOURCE_PATTERN.search(r["message"])
+        ),
+        None,
+    )
+    if refused_source:
+        source = mapping.transaction_source(connection)
+        _issue_open(
+            connection,
+            problem="transaction_source",
+            title=f"Xledger refuses the transaction source {source}",
+            detail=(
+                f"Xledger rejected invoices because of their transaction source {source!r}: "
+                f"{refused_source} Create the source in Xledger, or have the customer name an "
+                "existing one on the scope page, then retry the rejected invoices."
+            ),
+            data={"transaction_source": source},
+        )
+        return
     if result.sent and not result.rejected:
+        _issue_resolve(connection, problem="transaction_source")
         _issue_resolve(connection, problem="sending")
         return
     if result.rejected:

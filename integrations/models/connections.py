@@ -6,6 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from integrations import crypto
 from integrations.fields import EncryptedTokenField, Secret
 
+# [ours] The transaction source SEMINE's invoices are filed under unless the customer names
+# another: whether a source must exist in Xledger first is not public.
+DEFAULT_TRANSACTION_SOURCE = "SEMINE"
+
 
 class Connection(models.Model):
     """A customer's link to Xledger. The token is write-only: set it with `set_token`."""
@@ -50,7 +54,18 @@ class Connection(models.Model):
         default=dict, blank=True, help_text=_("The latest verification checklist, as shown.")
     )
     selected_dimensions = models.JSONField(
-        default=list, blank=True, help_text=_("Codes of the object kinds (dimensions) to sync.")
+        default=list,
+        blank=True,
+        help_text=_("The object kinds (dimensions) to sync: their Xledger dbIds, as text."),
+    )
+    transaction_source_code = models.CharField(
+        _("transaction source"),
+        max_length=20,
+        default=DEFAULT_TRANSACTION_SOURCE,
+        help_text=_(
+            "The code of the transaction source in Xledger that SEMINE's invoices are filed "
+            "under. It must exist in Xledger."
+        ),
     )
     live_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -92,6 +107,18 @@ class Connection(models.Model):
         if self.environment == self.Environment.DEMO:
             return settings.XLEDGER_DEMO_API_URL
         return settings.XLEDGER_API_URL
+
+    def verify_options(self) -> dict:
+        """What a token check of this connection must cover, from the customer's setup: fixed
+        assets (their read scope) and the default posting accounts (in the chart of accounts)."""
+        customer = self.customer
+        return {
+            "fixed_assets": bool(customer.fixed_assets_apply),
+            "posting_accounts": (
+                customer.supplier_posting_account or "",
+                customer.customer_posting_account or "",
+            ),
+        }
 
     @property
     def is_live(self) -> bool:

@@ -29,6 +29,7 @@ LABELS = {
     "accounts": _("Read the chart of accounts"),
     "fixed_assets": _("Read fixed assets"),
     "invoices": _("Send invoices (write GL import items)"),
+    "posting_accounts": _("The default posting accounts are in the chart of accounts"),
 }
 
 # Labels for checks stored without params (the value the label names is not known).
@@ -58,6 +59,12 @@ def _fix(key: str, params: dict) -> str:
             "Xledger refused SEMINE's check for %(scopes)s (%(message)s). This is not something "
             "your administrator can fix: please tell SEMINE support."
         ) % {"scopes": params.get("scopes", ""), "message": params.get("message", "")}
+    if problem == "missing_accounts":
+        return gettext(
+            "Xledger's chart of accounts has no account %(accounts)s. Correct the default "
+            "posting accounts in the client information (or create the accounts in Xledger), "
+            "then check the token again."
+        ) % {"accounts": params.get("accounts", "")}
     if problem == "write_unknown":
         return gettext(
             "Xledger cannot tell whether the token may write GL import items without writing "

@@ -226,7 +226,11 @@ VERIFY_READ_PROBES = {
     ),
     "objectValues": "objectValues(first: 1) { edges { node { dbId } } }",
     "taxTableSetups": "taxTableSetups(first: 1) { edges { node { dbId } } }",
-    "accounts": "accounts(first: 1) { edges { node { dbId } } }",
+    # The chart's codes, so the customer's default posting accounts are checked too (one page:
+    # a chart of more than 10,000 accounts leaves that check to the first sync).
+    "accounts": (
+        f"accounts(first: {MAX_PAGE_SIZE}) {{ edges {{ node {{ dbId code }} }} {PAGE_INFO} }}"
+    ),
     "assets": "assets(first: 1) { edges { node { dbId } } }",
     # The invoice sender reads items back by extIdentifier before resending one in doubt.
     "glImportItems": "glImportItems(first: 1) { edges { node { dbId } } }",

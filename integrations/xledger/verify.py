@@ -179,7 +179,11 @@ def _write_probe(client: XledgerClient) -> XledgerError | None:
 
 
 def verify(
-    client: XledgerClient, owner_entity_id: int, *, fixed_assets: bool = False
+    client: XledgerClient,
+    owner_entity_id: int,
+    *,
+    fixed_assets: bool = False,
+    posting_accounts: tuple[str, ...] = (),
 ) -> Verification:
     """Check the client's token against the Owner ID the customer typed.
 
@@ -282,6 +286,23 @@ def verify(
         params = _scope_params(dataset.scope, failed) if failed else {}
         result.checks.append(Check.make(dataset.key, not failed, **params))
 
+    if any(posting_accounts) and "accounts" not in errors:
+        result.checks.append(_posting_accounts_check(data.get("accounts"), posting_accounts))
+
     result.ok = all(check.ok for check in result.checks)
     result.requests = client.request_count - start
     return result
+
+
+def _posting_accounts_check(accounts, posting_accounts) -> Check:
+    """Do the customer's default posting accounts (client information) exist in the chart of
+    accounts the token sees? An invoice posted to an account Xledger does not have is refused.
+    When the chart is longer than one page, a code not on it is left to the first sync."""
+    codes = {str(node.get("code")) for node in _nodes(accounts)}
+    missing = [code for code in dict.fromkeys(posting_accounts) if code and code not in codes]
+    whole_chart = not ((accounts or {}).get("pageInfo") or {}).get("hasNextPage")
+    if missing and whole_chart:
+        return Check.make(
+            "posting_accounts", False, problem="missing_accounts", accounts=", ".join(missing)
+        )
+    return Check.make("posting_accounts", True)

@@ -137,6 +137,7 @@ def scope(request):
         existing=existing,
         selected=selected,
         fa_default=customer.fixed_assets_apply,
+        transaction_source=connection.transaction_source_code,
     )
     if form.is_bound and form.is_valid():
         services.connection_save_scope(
@@ -144,6 +145,7 @@ def scope(request):
             by=request.user,
             entities=form.choices(),
             dimensions=form.cleaned_data["dimensions"],
+            transaction_source=form.cleaned_data["transaction_source_code"],
         )
         messages.success(request, _("Saved the entities and dimensions to synchronise."))
         return redirect("home")

@@ -30,6 +30,7 @@ def test_staff_can_replace_the_token(db, superuser, client):
             "owner_entity_id": "10001",
             "status": "unverified",
             "selected_dimensions": "[]",
+            "transaction_source_code": "SEMINE",
             "new_token": new,
             "entities-TOTAL_FORMS": "0",
             "entities-INITIAL_FORMS": "0",

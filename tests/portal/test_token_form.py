@@ -213,3 +213,34 @@ def test_it_says_when_xledger_refuses_our_own_query(
     assert response.status_code == 502
     assert "SEMINE support has been alerted" in _body(response)
     assert _connection(customer).has_token
+
+
+def test_the_customer_confirms_or_names_the_transaction_source(customer_client, customer, sandbox):
+    customer_client.post(URL, token_form(sandbox))
+    page = _body(customer_client.get("/xledger/scope/"))
+    assert 'name="transaction_source_code"' in page and 'value="SEMINE"' in page  # the default
+    entities = [e["dbId"] for e in _connection(customer).verification["entities"]]
+    data = {f"entity_{entities[0]}_in_scope": "on", "transaction_source_code": "LEV"}
+
+    assert customer_client.post("/xledger/scope/", data).status_code == 302
+
+    connection = _connection(customer)
+    assert connection.transaction_source_code == "LEV"
+    entry = AuditEntry.objects.filter(action="scope_save").latest("id")
+    assert entry.before["transaction_source"] == "SEMINE"
+    assert entry.after["transaction_source"] == "LEV"
+
+
+def test_a_transaction_source_that_is_not_a_code_is_refused_and_kept(
+    customer_client, customer, sandbox
+):
+    customer_client.post(URL, token_form(sandbox))
+    entities = [e["dbId"] for e in _connection(customer).verification["entities"]]
+    data = {f"entity_{entities[0]}_in_scope": "on", "transaction_source_code": "LEV; DROP"}
+
+    response = customer_client.post("/xledger/scope/", data)
+
+    assert response.status_code == 400
+    body = _body(response)
+    assert "transaction source&#x27;s code only" in body and 'value="LEV; DROP"' in body
+    assert _connection(customer).transaction_source_code == "SEMINE"

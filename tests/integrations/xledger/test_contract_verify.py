@@ -149,3 +149,34 @@ def test_it_raises_when_xledger_keeps_failing(sb):
     sb.set_fault("http_500")
     with pytest.raises(TransientError):
         check(sb, "full")
+
+
+def test_it_finds_the_default_posting_accounts_in_the_chart(sb):
+    result = check(sb, "full", posting_accounts=("2400", "1500"))
+
+    assert result.ok, failed(result)
+    assert checks(result)["posting_accounts"].ok
+    assert result.requests == 2  # the chart's codes come with the read probe
+
+
+def test_it_names_a_posting_account_the_chart_does_not_have(sb):
+    result = check(sb, "full", posting_accounts=("2499", "1500", "2499"))
+
+    assert not result.ok
+    posting = checks(result)["posting_accounts"]
+    assert not posting.ok and posting.params["accounts"] == "2499"
+    assert "2499" in posting.fix and "client information" in posting.fix
+
+
+def test_it_leaves_posting_accounts_to_the_first_sync_when_the_chart_is_longer_than_a_page(sb):
+    for n in range(10_001):
+        sb.add_record("accounts", code=f"9{n:05}", description=f"Konto {n}")
+
+    result = check(sb, "full", posting_accounts=("2499",))
+
+    assert checks(result)["posting_accounts"].ok  # not on the first page: not known yet
+
+
+def test_it_checks_no_posting_account_the_customer_has_not_given(sb):
+    result = check(sb, "full", posting_accounts=("", ""))
+    assert "posting_accounts" not in checks(result)
