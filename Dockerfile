@@ -5,6 +5,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY portal portal
 COPY integrations integrations
+COPY staff staff
+COPY api api
 RUN pip install .
 COPY . .
 RUN DJANGO_SETTINGS_MODULE=portal.settings python manage.py compilemessages --ignore=.venv -v 0 \

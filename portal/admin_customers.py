@@ -18,7 +18,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from integrations import admin_sections as sections
 from integrations.models import Connection, Issue, Run
 from integrations.selectors import DONE
 from portal import operations
@@ -34,6 +33,7 @@ from portal.golive import (
 from portal.invitations import Invitation
 from portal.models import Contact, Customer
 from portal.roles import PROJECT_MANAGERS
+from staff import sections
 
 OPEN_ISSUE_STATUSES = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "ninja",  # serves /api/docs from local static files (no CDN, no inline script)
     "portal",
     "integrations",
+    "staff",  # the staff admin of the integration engine (staff/admin.py)
 ]
 
 MIDDLEWARE = [

@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
-from integrations.api import api
-from integrations.api import index as api_index
-from integrations.api import not_found as api_not_found
-from integrations.api.health import health
+from api import api
+from api import index as api_index
+from api import not_found as api_not_found
+from api.health import health
 from portal.views import auth, client_information, home, invitations, staff, xledger
 
 urlpatterns = [

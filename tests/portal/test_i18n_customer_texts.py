@@ -96,7 +96,7 @@ def test_a_checklist_stored_before_params_keeps_its_text(customer_client, custom
 
 
 def test_the_admin_still_shows_the_checklist_in_english(customer, sandbox):
-    from integrations.admin_sections import verification_checklist
+    from staff.sections import verification_checklist
 
     client = Client()
     user = make_customer_user(customer)

@@ -1,6 +1,6 @@
 """Every error the API gives is JSON with a 4xx status, whatever router it comes from."""
 
-from integrations.api import api
+from api import api
 
 BAD_BODIES = [b"\x00", b"{", b'{"a": ', "ø".encode("latin-1")]
 

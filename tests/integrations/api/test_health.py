@@ -4,7 +4,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from integrations.api import health
+from api import health
 from integrations.models import DispatcherTick
 
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from django.db.models import Q
 from ninja import Field, Path, Router, Schema
 
-from integrations.api.auth import live_connection_for
-from integrations.api.errors import responses
-from integrations.api.mirror import CustomerId
+from api.auth import live_connection_for
+from api.errors import responses
+from api.mirror import CustomerId
 from integrations.models import Connection
 from portal.models import Customer
 

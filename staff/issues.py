@@ -8,9 +8,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from integrations.admin_runs import ConnectionFilter
 from integrations.models import Issue
 from portal import operations
+from staff.runs import ConnectionFilter
 
 
 class IssueStateFilter(admin.SimpleListFilter):

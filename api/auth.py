@@ -1,4 +1,5 @@
-"""Who may call the JSON API: SEMINE's machine client, with an API key (see models/api_keys.py).
+"""Who may call the JSON API: SEMINE's machine client, with an API key
+(see integrations/models/api_keys.py).
 
 The key comes as `Authorization: Bearer <key>` or, for clients that cannot set that header,
 `X-Api-Key: <key>`. A missing, unknown or revoked key is a 401; a key limited to another customer

@@ -18,11 +18,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from integrations import admin_sections as sections
 from integrations.datasets import Dataset
 from integrations.models import ClientEntity, Connection, Schedule
 from integrations.models.schedules import format_interval, validate_interval
 from portal import intervals, operations
+from staff import sections
 
 
 class ConnectionAdminForm(forms.ModelForm):

@@ -74,7 +74,7 @@ def open_issues(connection):
 
 
 def run_chart(connection, per_dataset=20):
-    from integrations.admin_charts import run_chart_svg
+    from staff.charts import run_chart_svg
 
     if connection is None:
         return ""

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from integrations.api.cursors import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor
+from api.cursors import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor
 
 # RFC 3339, as the OpenAPI `date-time` format says: with a date, a time and an offset. A time
 # without an offset would be ambiguous (UTC or Oslo?), and pydantic would take "1700000000" or

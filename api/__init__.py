@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
-from integrations.api.auth import API_KEY_AUTH
+from api.auth import API_KEY_AUTH
 
 DESCRIPTION = """
 Authenticate with an API key from Semine Connect's admin: `Authorization: Bearer <key>`
@@ -97,6 +97,6 @@ def not_found(request, *args, **kwargs):
     return JsonResponse({"detail": "Not Found"}, status=404)
 
 
-api.add_router("/customers", "integrations.api.customers.router")
-api.add_router("/customers", "integrations.api.mirror.router")
-api.add_router("/customers", "integrations.api.invoices.router")
+api.add_router("/customers", "api.customers.router")
+api.add_router("/customers", "api.mirror.router")
+api.add_router("/customers", "api.invoices.router")

@@ -17,10 +17,10 @@ from django.db.models import Q
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import ValidationError
 
-from integrations.api.auth import live_connection_for
-from integrations.api.cursors import keyset_page
-from integrations.api.errors import responses
-from integrations.api.params import Cursor, UpdatedSince
+from api.auth import live_connection_for
+from api.cursors import keyset_page
+from api.errors import responses
+from api.params import Cursor, UpdatedSince
 from integrations.models import (
     Account,
     Currency,

@@ -38,11 +38,11 @@ from ninja.decorators import decorate_view
 from ninja.errors import ValidationError
 from pydantic import BeforeValidator, StrictInt, WithJsonSchema
 
-from integrations.api.auth import live_connection_for
-from integrations.api.cursors import keyset_page
-from integrations.api.errors import ErrorOut, responses
-from integrations.api.mirror import MAX_DB_ID, CustomerId
-from integrations.api.params import Cursor, UpdatedSince
+from api.auth import live_connection_for
+from api.cursors import keyset_page
+from api.errors import ErrorOut, responses
+from api.mirror import MAX_DB_ID, CustomerId
+from api.params import Cursor, UpdatedSince
 from integrations.invoices.services import InvoiceConflict, invoice_submit
 from integrations.invoices.validation import MAX_LINES, InvoiceInvalid, pdf_max_bytes
 from integrations.models import Invoice

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.template.response import TemplateResponse
 
-from integrations.admin_connections import ConnectionAdmin, ScheduleAdmin
-from integrations.admin_issues import IssueAdmin
-from integrations.admin_runs import RunAdmin
 from integrations.invoices.services import invoice_cancel, invoice_retry
 from integrations.models import ApiKey, Connection, Invoice, InvoiceLine, Issue, Run, Schedule
 from portal.models import AuditEntry
+from staff.connections import ConnectionAdmin, ScheduleAdmin
+from staff.issues import IssueAdmin
+from staff.runs import RunAdmin
 
 admin.site.register(Connection, ConnectionAdmin)
 admin.site.register(Schedule, ScheduleAdmin)
