@@ -27,6 +27,15 @@ def superuser(db):
     return User.objects.create_superuser("root", "root@semine.example", "root-password-123")
 
 
+@pytest.fixture
+def api_schema(db):
+    """The API's OpenAPI schema for schemathesis (`schemathesis.pytest.from_fixture`)."""
+    from tests.api.contract import wsgi_schema
+
+    with wsgi_schema() as schema:
+        yield schema
+
+
 # --- Browser tests -------------------------------------------------------------------------------
 # A real headless Chromium from Debian's packages, driven by Playwright; never a downloaded browser.
 CHROMIUM = "/usr/bin/chromium"

@@ -19,8 +19,8 @@ from integrations.models import (
     Supplier,
     VatCode,
 )
+from tests.api.conftest import ApiClient
 from tests.factories import make_connection, make_customer
-from tests.integrations.api.conftest import ApiClient
 from tests.integrations.invoices.conftest import PDF
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from integrations.models import ApiKey
-from tests.integrations.api.contract import CHECKS, is_positive
+from tests.api.contract import CHECKS, is_positive
 from tests.integrations.invoices.test_intake_api import body, make_intake_connection
 
 

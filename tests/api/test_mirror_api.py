@@ -15,8 +15,8 @@ from integrations.models import (
     VatCode,
 )
 from portal.models import Customer
+from tests.api.conftest import OWNER_DB_ID, add_rows
 from tests.factories import make_connection, make_customer
-from tests.integrations.api.conftest import OWNER_DB_ID, add_rows
 
 
 def url(connection, path="suppliers", **params):
@@ -271,7 +271,7 @@ def test_it_filters_dimension_values_by_kind(api, live_connection):
 
 
 def test_it_keeps_each_customers_mirror_apart(api, live_connection):
-    from tests.integrations.api.conftest import make_live_connection
+    from tests.api.conftest import make_live_connection
 
     other = make_live_connection("Other AS")
     add_rows(Currency, other, 2)

@@ -4,7 +4,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from integrations.models import ApiKey, Supplier
-from tests.integrations.api.conftest import ApiClient, add_rows, make_live_connection
+from tests.api.conftest import ApiClient, add_rows, make_live_connection
 
 
 def test_it_stores_only_a_hash(db):

@@ -17,8 +17,8 @@ from integrations.models import (
     Supplier,
     VatCode,
 )
-from tests.integrations.api.conftest import add_rows, make_live_connection
-from tests.integrations.api.contract import CHECKS, is_positive
+from tests.api.conftest import add_rows, make_live_connection
+from tests.api.contract import CHECKS, is_positive
 
 
 def test_it_serves_the_openapi_description(client, db):

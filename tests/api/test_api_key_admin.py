@@ -2,7 +2,7 @@ import re
 
 from integrations.models import ApiKey
 from portal.models import AuditEntry
-from tests.integrations.api.conftest import ApiClient
+from tests.api.conftest import ApiClient
 
 
 def test_it_shows_a_new_key_once_and_never_again(client, superuser, live_connection):
