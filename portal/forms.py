@@ -5,6 +5,8 @@ and the page lists them in a summary that links to the fields.
 templates/portal/_field.html gives them); Django itself adds `aria-invalid` to fields with errors.
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Connection
 from integrations.models.connections import DEFAULT_TRANSACTION_SOURCE
+from integrations.models.schedules import validate_interval
 from integrations.xledger.client import clean_token
 from portal.models import Contact, Customer
 from portal.orgnumbers import EXAMPLES, clean_organisation_number
@@ -420,3 +423,44 @@ class ScopeForm(AccessibleForm):
             }
             for e in self.entities
         }
+
+
+# --- Intervals -----------------------------------------------------------------------------------
+
+INTERVAL_UNITS = [("minutes", _("minutes")), ("hours", _("hours")), ("days", _("days"))]
+
+
+class IntervalRequestForm(AccessibleForm):
+    """Ask the project manager for another interval for one kind of data, with a reason."""
+
+    dataset = forms.ChoiceField(label=_("Data"))
+    amount = forms.IntegerField(
+        label=_("Every"),
+        min_value=1,
+        help_text=_("Between 5 minutes and 7 days."),
+        widget=forms.NumberInput(attrs={"size": 5}),
+    )
+    unit = forms.ChoiceField(label=_("Unit"), choices=INTERVAL_UNITS, initial="hours")
+    reason = forms.CharField(
+        label=_("Why do you need it?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The project manager reads this before deciding."),
+    )
+
+    def __init__(self, *args, datasets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].choices = list(datasets)
+
+    def clean(self):
+        data = super().clean()
+        amount, unit = data.get("amount"), data.get("unit")
+        if amount and unit:
+            interval = timedelta(**{unit: amount})
+            try:
+                validate_interval(interval)
+            except forms.ValidationError as e:
+                self.add_error("amount", e)
+            else:
+                data["interval"] = interval
+        return data

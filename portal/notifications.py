@@ -13,6 +13,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from integrations.models.schedules import format_interval
 from portal.emails import project_manager_addresses
 
 
@@ -82,4 +83,21 @@ def notify_interval_changed(schedule, *, before, after, reason, by=None) -> int:
             "by": by,
         },
         project_manager_addresses(customer),
+    )
+
+
+def notify_interval_requested(request, schedule) -> int:
+    """To the project manager: a customer asks for another interval (answered on its page)."""
+    customer = request.connection.customer
+    return _send(
+        "interval_requested",
+        {"customer": customer, "request": request, "current": format_interval(schedule.interval)},
+        project_manager_addresses(customer),
+    )
+
+
+def notify_interval_request_answered(request) -> int:
+    """To the customer, in their language: the project manager accepted or declined."""
+    return _send_to_customer(
+        "interval_request_answered", request.connection.customer, {"request": request}
     )

@@ -17,8 +17,10 @@ from django.utils.translation import ngettext
 
 from integrations.datasets import Dataset
 from integrations.issues import issue_customer_text
-from integrations.models import Account, ClientEntity, Connection, Issue, Run
+from integrations.models import Account, ClientEntity, Connection, IntervalRequest, Issue, Run
+from integrations.models.schedules import format_interval
 from integrations.xledger import checklist as xledger_checklist
+from portal.intervals import applicable_schedules
 from portal.models import AuditEntry, Contact, Customer
 
 TODO, NEEDS_FIXING, DONE = "todo", "needs_fixing", "done"
@@ -276,3 +278,27 @@ def open_issues(connection: Connection):
     return Issue.objects.filter(
         connection=connection, status__in=[Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
     ).order_by("-last_seen_at")
+
+
+# --- Intervals -----------------------------------------------------------------------------------
+
+
+def intervals_in_force(connection: Connection) -> list[dict]:
+    """Per dataset of the connection: the interval in force, the default, and the customer's
+    latest request for another one (with its status and the project manager's answer)."""
+    latest = {}
+    for request in IntervalRequest.objects.filter(connection=connection).select_related(
+        "decided_by"
+    ):
+        latest.setdefault(request.dataset, request)  # newest first (the model's ordering)
+    return [
+        {
+            "dataset": schedule.dataset,
+            "label": schedule.get_dataset_display(),
+            "interval": format_interval(schedule.interval),
+            "default": format_interval(schedule.default_interval),
+            "overridden": schedule.interval != schedule.default_interval,
+            "request": latest.get(schedule.dataset),
+        }
+        for schedule in applicable_schedules(connection)
+    ]

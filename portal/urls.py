@@ -17,6 +17,7 @@ urlpatterns = [
     # Customer onboarding. No customer ids in these URLs: the customer is the user's own.
     path("", home.home, name="home"),
     path("confirm/", home.confirm, name="confirm_setup"),
+    path("intervals/request/", home.interval_request, name="interval_request"),
     path("client-information/", client_information.client_information, name="client_information"),
     path("xledger/instructions/", xledger.token_instructions, name="token_instructions"),
     path("xledger/token/", xledger.token, name="xledger_token"),

@@ -19,9 +19,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from integrations.datasets import Dataset
-from integrations.models import ClientEntity, Connection, Schedule
+from integrations.models import ClientEntity, Connection, IntervalRequest, Schedule
 from integrations.models.schedules import format_interval, validate_interval
-from portal import intervals, operations
+from portal import interval_requests, intervals, operations
 from staff import sections
 
 
@@ -130,6 +130,26 @@ class IntervalOverrideForm(forms.Form):
         interval = timedelta(**{unit: amount})
         validate_interval(interval)
         data["interval"] = interval
+        return data
+
+
+class IntervalDecisionForm(forms.Form):
+    """The project manager's answer to a customer's interval request: which button, and why."""
+
+    answer = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Sent to the customer and shown on their home page. Required to decline."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "accept" in self.data:
+            data["accept"] = True
+        elif "decline" in self.data:
+            data["accept"] = False
+        else:
+            raise ValidationError(_("Accept or decline the request."))
         return data
 
 
@@ -275,6 +295,11 @@ class ConnectionAdmin(admin.ModelAdmin):
                 wrap(self.intervals_view),
                 name="integrations_connection_intervals",
             ),
+            path(
+                "<int:object_id>/intervals/requests/<int:request_id>/",
+                wrap(self.interval_request_view),
+                name="integrations_connection_interval_request",
+            ),
         ] + super().get_urls()
 
     def _connection(self, request, object_id, perm):
@@ -402,8 +427,61 @@ class ConnectionAdmin(admin.ModelAdmin):
             "current": intervals.interval_budget(connection),
             "proposed": proposed,
             "form": form,
+            "requests": self._pending_requests(connection),
         }
         return TemplateResponse(request, "admin/integrations/connection/intervals.html", context)
+
+    def _pending_requests(self, connection):
+        """Each pending customer request with the monthly estimate if it were accepted."""
+        rows = []
+        pending = connection.interval_requests.filter(status=IntervalRequest.Status.PENDING)
+        for interval_request in pending.select_related("requested_by"):
+            schedule = Schedule.objects.get(connection=connection, dataset=interval_request.dataset)
+            rows.append(
+                {
+                    "request": interval_request,
+                    "current_interval": format_interval(schedule.interval),
+                    "budget": intervals.interval_budget(
+                        connection, {interval_request.dataset: interval_request.interval}
+                    ),
+                    "form": IntervalDecisionForm(prefix=f"r{interval_request.pk}"),
+                }
+            )
+        return rows
+
+    def interval_request_view(self, request, object_id, request_id):
+        """Accept or decline a customer's interval request (POST, override permission)."""
+        connection = self._connection(request, object_id, "integrations.override_interval")
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        interval_request = get_object_or_404(IntervalRequest, pk=request_id, connection=connection)
+        form = IntervalDecisionForm(request.POST, prefix=f"r{interval_request.pk}")
+        back = HttpResponseRedirect(
+            reverse("admin:integrations_connection_intervals", args=[connection.pk])
+        )
+        if not form.is_valid():
+            self.message_user(request, _("Accept or decline the request."), messages.ERROR)
+            return back
+        accept = form.cleaned_data["accept"]
+        try:
+            interval_requests.interval_request_decide(
+                request=interval_request,
+                accept=accept,
+                answer=form.cleaned_data["answer"],
+                by=request.user,
+            )
+        except ValidationError as e:
+            for message in e.messages:
+                self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("Request accepted: the interval is changed and the customer has been told.")
+                if accept
+                else _("Request declined; the customer has been told."),
+                messages.SUCCESS,
+            )
+        return back
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
@@ -413,6 +491,9 @@ class ConnectionAdmin(admin.ModelAdmin):
                 can_pause=user.has_perm("integrations.pause_connection"),
                 can_reverify=user.has_perm("integrations.reverify_connection"),
                 can_override=user.has_perm("integrations.override_interval"),
+                pending_interval_requests=obj.interval_requests.filter(
+                    status=IntervalRequest.Status.PENDING
+                ).count(),
                 resync_form=ResyncForm(),
                 is_paused=obj.status == Connection.Status.PAUSED,
             )

@@ -3,6 +3,7 @@
 from integrations.models.api_keys import ApiKey
 from integrations.models.connections import ClientEntity, Connection
 from integrations.models.engine import DispatcherTick
+from integrations.models.interval_requests import IntervalRequest
 from integrations.models.invoices import Invoice, InvoiceAttachment, InvoiceLine
 from integrations.models.mirror import (
     Account,
@@ -27,6 +28,7 @@ __all__ = [
     "Invoice",
     "InvoiceAttachment",
     "InvoiceLine",
+    "IntervalRequest",
     "Issue",
     "ObjectKind",
     "ObjectValue",

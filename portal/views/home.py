@@ -1,15 +1,24 @@
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal import selectors, services
+from integrations.models import Connection
+from portal import interval_requests, selectors, services
+from portal.forms import IntervalRequestForm
 from portal.models import Customer
 from portal.views.access import customer_required
 
 
 @customer_required
 def home(request):
+    return render(request, "portal/home.html", _home_context(request))
+
+
+def _home_context(request, interval_form=None):
     customer = request.customer
     connection = selectors.connection_of(customer)
     tasks = selectors.onboarding_tasks(customer)
@@ -28,7 +37,45 @@ def home(request):
     if live and connection is not None:
         context["health"] = selectors.last_success_by_dataset(connection)
         context["issues"] = selectors.customer_issues(connection)
-    return render(request, "portal/home.html", context)
+    if connection is not None:
+        context["intervals"] = selectors.intervals_in_force(connection)
+        context["interval_form"] = interval_form or _interval_form(context["intervals"])
+    return context
+
+
+def _interval_form(rows, data=None):
+    return IntervalRequestForm(data, datasets=[(row["dataset"], row["label"]) for row in rows])
+
+
+@require_POST
+@customer_required
+def interval_request(request):
+    """Ask the project manager for another interval for one dataset of one of the customer's
+    connections (the connection is named in the form, and must be the customer's own)."""
+    connection_id = request.POST.get("connection", "")
+    if not connection_id.isdigit():
+        return HttpResponseBadRequest("Which connection?")
+    connection = get_object_or_404(Connection, pk=connection_id, customer=request.customer)
+    form = _interval_form(selectors.intervals_in_force(connection), request.POST)
+    if form.is_valid():
+        try:
+            interval_requests.interval_request_create(
+                connection=connection,
+                dataset=form.cleaned_data["dataset"],
+                interval=form.cleaned_data["interval"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as e:
+            for message in e.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(
+                request,
+                _("Your request has been sent. SEMINE's project manager will answer it here."),
+            )
+            return redirect(reverse("home") + "#intervals-title")
+    return render(request, "portal/home.html", _home_context(request, form))
 
 
 @require_POST

@@ -20,6 +20,7 @@ CUSTOMER_URL_NAMES = {
     "token_instructions",
     "xledger_token",
     "xledger_scope",
+    "interval_request",
 }
 
 
