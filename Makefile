@@ -19,6 +19,7 @@ messages: install
 
 migrate: install messages
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py seed_demo

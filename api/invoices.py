@@ -42,7 +42,7 @@ from api.auth import live_connection_for
 from api.cursors import keyset_page
 from api.errors import ErrorOut, responses
 from api.mirror import MAX_DB_ID, CustomerId
-from api.params import Cursor, UpdatedSince
+from api.params import Cursor, Text, UpdatedSince
 from integrations.invoices.services import InvoiceConflict, invoice_submit
 from integrations.invoices.validation import MAX_LINES, InvoiceInvalid, pdf_max_bytes
 from integrations.models import Invoice
@@ -88,7 +88,7 @@ Day = Annotated[
     BeforeValidator(_date),
     WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
 ]
-Code = Annotated[str, Field(min_length=1, max_length=100)]
+Code = Annotated[Text, Field(min_length=1, max_length=100)]
 ExternalId = Annotated[str, Field(pattern=EXTERNAL_ID_PATTERN)]
 
 
@@ -96,7 +96,7 @@ class LineIn(Schema):
     account: Code
     vatCode: Code
     amount: Amount = Field(description="Net amount, excl. VAT.")
-    text: str = Field("", max_length=500)
+    text: Text = Field("", max_length=500)
     dimensions: dict[Code, Code] = Field(
         default_factory=dict,
         max_length=5,
@@ -108,8 +108,8 @@ class LineIn(Schema):
 
 
 class PdfIn(Schema):
-    fileName: str = Field(min_length=1, max_length=200)
-    content: str = Field(
+    fileName: Text = Field(min_length=1, max_length=200)
+    content: Text = Field(
         min_length=1,
         max_length=4 * (pdf_max_bytes() // 3 + 1),
         description="The PDF, base64-encoded. Must start with %PDF-.",
@@ -126,10 +126,10 @@ class InvoiceIn(Schema):
     invoiceDate: Day
     dueDate: Day
     postedDate: Day | None = Field(None, description="Defaults to the invoice date.")
-    currency: Annotated[str, Field(min_length=1, max_length=10)]
+    currency: Annotated[Text, Field(min_length=1, max_length=10)]
     amount: Amount = Field(description="Total incl. VAT.")
     vatAmount: Amount
-    text: str = Field("", max_length=500)
+    text: Text = Field("", max_length=500)
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     pdf: PdfIn | None = None
 

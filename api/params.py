@@ -1,6 +1,7 @@
-"""Query parameters every list in the API takes the same way: `updated_since` and `cursor`.
+"""Values the API takes the same way everywhere: `updated_since` and `cursor` on every list, and
+text in a body.
 
-One type each, so the read API and the invoice status feed accept and refuse the same values.
+One type each, so the read API and the invoice intake accept and refuse the same values.
 """
 
 import re
@@ -43,6 +44,23 @@ def valid_cursor(value):
             raise ValueError(str(exc)) from None
     return value or None
 
+
+# C0 control characters and DEL, except tab, line feed and carriage return. PostgreSQL cannot
+# store NUL in text at all, and none of the others belongs in an invoice or a code.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def no_control_characters(value):
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError(
+            "Must not contain control characters such as NUL (tab and line breaks are allowed)."
+        )
+    return value
+
+
+# A string without control characters: every text field of a request body is one, so a NUL is a
+# 422 on the field, on every database, before anything reaches the database.
+Text = Annotated[str, AfterValidator(no_control_characters)]
 
 # A date-time with an offset (RFC 3339), in UTC once parsed; None when absent.
 UpdatedSince = Annotated[datetime | None, BeforeValidator(rfc3339), AfterValidator(in_utc)]

@@ -115,8 +115,11 @@ def run_execute(*, run_id: int) -> Run | None:
     else:
         _record_requests(run, client)
         partial = run.rejected or run.error_kind
-        if _finish(run, Run.Status.PARTIAL if partial else Run.Status.SUCCEEDED):
-            _after_success(run)
+        # The run's end and what it moves on the schedule (watermark, last full sync) commit
+        # together: a dispatcher that finds the dataset free again also finds them.
+        with transaction.atomic():
+            if _finish(run, Run.Status.PARTIAL if partial else Run.Status.SUCCEEDED):
+                _after_success(run)
     return run
 
 

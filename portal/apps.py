@@ -6,9 +6,14 @@ class PortalConfig(AppConfig):
     verbose_name = "Onboarding"
 
     def ready(self):
+        from django.core.checks import Tags, register
         from django.db.models.signals import post_migrate
 
+        from portal.checks import DEPLOY_CHECKS
         from portal.roles import sync_group_permissions
+
+        for check in DEPLOY_CHECKS:
+            register(check, Tags.security, deploy=True)
 
         # After every app's post_migrate, not only portal's: the permissions of apps listed after
         # portal (integrations: runs, issues, invoices) are created in their own post_migrate, so

@@ -5,8 +5,6 @@ and the page lists them in a summary that links to the fields.
 templates/portal/_field.html gives them); Django itself adds `aria-invalid` to fields with errors.
 """
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -15,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Connection
 from integrations.models.connections import DEFAULT_TRANSACTION_SOURCE
-from integrations.models.schedules import validate_interval
+from integrations.models.schedules import interval_from
 from integrations.xledger.client import clean_token
 from portal.models import Contact, Customer
 from portal.orgnumbers import EXAMPLES, clean_organisation_number
@@ -277,6 +275,11 @@ class ContactForm(AccessibleForm):
 # --- Owner ID and token --------------------------------------------------------------------------
 
 
+# Xledger's dbIds are 64-bit; the column is a bigint, so a larger number never reaches it.
+MAX_OWNER_ENTITY_ID = 2**63 - 1
+OWNER_ID_RANGE = _("The Owner ID is a number between 1 and 9223372036854775807.")
+
+
 class TokenForm(AccessibleForm):
     environment = forms.ChoiceField(
         label=_("Xledger environment"),
@@ -287,6 +290,8 @@ class TokenForm(AccessibleForm):
     owner_entity_id = forms.IntegerField(
         label=_("Owner ID"),
         min_value=1,
+        max_value=MAX_OWNER_ENTITY_ID,
+        error_messages={"min_value": OWNER_ID_RANGE, "max_value": OWNER_ID_RANGE},
         help_text=_('In Xledger: Administration → Entity → the owner entity\'s "Owner ID".'),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
@@ -456,11 +461,8 @@ class IntervalRequestForm(AccessibleForm):
         data = super().clean()
         amount, unit = data.get("amount"), data.get("unit")
         if amount and unit:
-            interval = timedelta(**{unit: amount})
             try:
-                validate_interval(interval)
+                data["interval"] = interval_from(amount, unit)
             except forms.ValidationError as e:
                 self.add_error("amount", e)
-            else:
-                data["interval"] = interval
         return data

@@ -1,12 +1,23 @@
 """Production settings: everything from `portal.settings`, but refuse to start without real secrets.
 
 DJANGO_SETTINGS_MODULE=portal.settings_production
+
+A secret key or encryption key that is missing, public or malformed, or a value still at its
+`.env.example` placeholder, stops the process here with what to fix (the rules are in
+`portal.configuration`; `manage.py check --deploy` reports the same, and the shared cache).
 """
 
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.configuration import fernet_key_problems, placeholder_problems, secret_key_problems
 from portal.settings import *  # noqa: F403
-from portal.settings import DEV_FIELD_ENCRYPTION_KEY, env
+from portal.settings import DEFAULT_FROM_EMAIL, DEV_FIELD_ENCRYPTION_KEY, PORTAL_BASE_URL, env
+
+
+def refuse(problems):
+    if problems:
+        raise ImproperlyConfigured(" ".join(problems))
+
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -14,10 +25,7 @@ try:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 except ImproperlyConfigured as exc:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.") from exc
-if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-only"):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be a random value of at least 50 characters."
-    )
+refuse(secret_key_problems(SECRET_KEY))
 
 try:
     FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
@@ -25,12 +33,14 @@ except ImproperlyConfigured as exc:
     raise ImproperlyConfigured(
         "FIELD_ENCRYPTION_KEYS must be set in production (Fernet keys, newest first)."
     ) from exc
-if not FIELD_ENCRYPTION_KEYS or DEV_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured(
-        "FIELD_ENCRYPTION_KEYS must not be empty or hold the development key."
-    )
+refuse(fernet_key_problems(FIELD_ENCRYPTION_KEYS, development_key=DEV_FIELD_ENCRYPTION_KEY))
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+refuse(
+    placeholder_problems(
+        allowed_hosts=ALLOWED_HOSTS, base_url=PORTAL_BASE_URL, from_email=DEFAULT_FROM_EMAIL
+    )
+)
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

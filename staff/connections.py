@@ -6,8 +6,6 @@ fingerprint. Every action goes through `portal.operations` / `portal.intervals`,
 permission and write the audit entry.
 """
 
-from datetime import timedelta
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,9 +18,42 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.datasets import Dataset
 from integrations.models import ClientEntity, Connection, IntervalRequest, Schedule
-from integrations.models.schedules import format_interval, validate_interval
+from integrations.models.schedules import format_interval, interval_from
 from portal import interval_requests, intervals, operations
 from staff import sections
+
+MAX_DIMENSION_CODE_LENGTH = 100  # as the mirror's `code` columns
+
+
+class DimensionCodesField(forms.JSONField):
+    """A JSON list of short strings (the object kinds to sync), and nothing else: a JSON `null`
+    would break the NOT NULL column and a deeply nested document the JSON parser's recursion."""
+
+    default_error_messages = {
+        "invalid": _(
+            'Enter a JSON list of dimension codes, such as ["601", "602"] '
+            "(each a string of at most 100 characters), or [] for none."
+        ),
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return []
+        try:
+            codes = super().to_python(value)
+        except RecursionError:
+            codes = None
+        if not isinstance(codes, list) or not all(
+            isinstance(code, str) and 0 < len(code) <= MAX_DIMENSION_CODE_LENGTH for code in codes
+        ):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return codes
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:  # shown back as typed, like any other invalid JSON
+            return forms.fields.InvalidJSONInput(data)
 
 
 class ConnectionAdminForm(forms.ModelForm):
@@ -45,6 +76,7 @@ class ConnectionAdminForm(forms.ModelForm):
             "selected_dimensions",
             "transaction_source_code",
         ]
+        field_classes = {"selected_dimensions": DimensionCodesField}
 
 
 def _interval_text(schedule):
@@ -127,9 +159,10 @@ class IntervalOverrideForm(forms.Form):
         amount, unit = data.get("amount"), data.get("unit") or "minutes"
         if not amount:
             raise ValidationError(_("Enter the new interval, or go back to the default."))
-        interval = timedelta(**{unit: amount})
-        validate_interval(interval)
-        data["interval"] = interval
+        try:
+            data["interval"] = interval_from(amount, unit)
+        except ValidationError as e:
+            self.add_error("amount", e)
         return data
 
 

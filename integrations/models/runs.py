@@ -110,19 +110,29 @@ class Run(models.Model):
         """A new queued run of `schedule` (full if asked or if the schedule needs one), or None
         if the connection × dataset already has an active run (the database refuses a second)."""
         now = now or timezone.now()
+        needed = not full and schedule.needs_full_sync(now)
         try:
             with transaction.atomic():
-                return cls.objects.create(
+                run = cls.objects.create(
                     connection_id=schedule.connection_id,
                     schedule=schedule,
                     dataset=schedule.dataset,
                     trigger=trigger,
                     triggered_by=by,
-                    full=bool(full) or schedule.needs_full_sync(now),
+                    full=bool(full) or needed,
                     queued_at=now,
                 )
         except IntegrityError:
             return None
+        if needed and not schedule.always_full:
+            # "Needs a full sync" was read before the insert, which may have waited for the
+            # dataset's previous run to end: read the schedule again now that it has, so a full
+            # sync that just finished is not followed by another one.
+            schedule.refresh_from_db(fields=["last_full_sync_at"])
+            if not schedule.needs_full_sync(now):
+                run.full = False
+                cls.objects.filter(pk=run.pk).update(full=False)
+        return run
 
     @property
     def is_active(self) -> bool:

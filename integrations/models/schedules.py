@@ -35,6 +35,21 @@ def validate_interval(value: timedelta) -> None:
         )
 
 
+def interval_from(amount: int, unit: str) -> timedelta:
+    """`amount` minutes, hours or days as a valid interval. A number too large for a timedelta
+    (10**12 days) is refused like any other interval over 7 days, not raised as OverflowError."""
+    try:
+        interval = timedelta(**{unit: amount})
+    except OverflowError:
+        raise ValidationError(
+            _("The interval must be at most 7 days (you entered %(value)s)."),
+            code="interval_too_long",
+            params={"value": f"{amount} {unit}"},
+        ) from None
+    validate_interval(interval)
+    return interval
+
+
 class Schedule(models.Model):
     """A connection × dataset: how often it runs, when next, and how far incremental syncs got."""
 
@@ -132,6 +147,10 @@ class Schedule(models.Model):
         than the regular next due time."""
         backoff = RETRY_BACKOFF_BASE * 2 ** min(max(self.failure_streak - 1, 0), 10)
         return min(moment + backoff, self.next_due_after(moment))
+
+    @property
+    def always_full(self) -> bool:
+        return self.dataset in ALWAYS_FULL
 
     def needs_full_sync(self, moment: datetime) -> bool:
         """Full sync (with deletion detection) for datasets Xledger cannot filter, and at least

@@ -76,6 +76,7 @@ def test_it_asks_and_the_pm_is_told(
     [
         ({"amount": "2", "unit": "minutes"}, "at least 5 minutes"),
         ({"amount": "8", "unit": "days"}, "at most 7 days"),
+        ({"amount": str(10**12), "unit": "days"}, "at most 7 days"),  # beyond a timedelta
         ({"reason": ""}, "This field is required"),
         ({"amount": "1", "unit": "days", "dataset": "currencies"}, "already the interval"),
     ],

@@ -244,3 +244,17 @@ def test_a_transaction_source_that_is_not_a_code_is_refused_and_kept(
     body = _body(response)
     assert "transaction source&#x27;s code only" in body and 'value="LEV; DROP"' in body
     assert _connection(customer).transaction_source_code == "SEMINE"
+
+
+@pytest.mark.parametrize("owner_id", ["9223372036854775808", "1" + "0" * 40, "0"])
+def test_it_refuses_an_owner_id_out_of_range_and_keeps_what_was_typed(
+    customer_client, customer, sandbox, owner_id
+):
+    response = customer_client.post(URL, token_form(sandbox, owner_entity_id=owner_id))
+    assert response.status_code == 400
+    body = _body(response)
+    assert 'href="#id_owner_entity_id"' in body
+    assert "between 1 and 9223372036854775807" in body
+    assert f'value="{owner_id}"' in body
+    assert sandbox.request_count == 0
+    assert not Connection.objects.filter(customer=customer).exists()

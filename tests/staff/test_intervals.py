@@ -111,3 +111,17 @@ def test_a_user_without_the_permission_cannot_override(db, client):
     conn = make_submitted_customer().connection
     client.force_login(staff)
     assert client.get(_url(conn)).status_code == 403
+
+
+def test_it_refuses_an_interval_too_large_for_a_duration_with_a_field_error(db, client, pm_user):
+    conn = make_submitted_customer().connection
+    client.force_login(pm_user)
+    for unit in ["days", "hours", "minutes"]:
+        response = _post(
+            client, conn, dataset="suppliers", amount=str(10**12), unit=unit, reason="x"
+        )
+        assert response.status_code == 200
+        errors = response.context["form"].errors
+        assert "at most 7 days" in str(errors["amount"]), errors
+    assert not Schedule.objects.filter(connection=conn, interval_override__isnull=False).exists()
+    assert not AuditEntry.objects.exists()

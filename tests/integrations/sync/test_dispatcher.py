@@ -134,3 +134,18 @@ def test_it_keeps_tasks_thin(connection, queued, sandbox):
     run = Run.objects.get(connection=connection, dataset="currencies")
     assert tasks.run_sync(run.pk) == f"run {run.pk}: succeeded"
     assert tasks.run_sync(run.pk) == f"run {run.pk}: not queued"  # delivered twice: runs once
+
+
+def test_a_run_queued_just_after_a_full_sync_ended_is_not_full_again(connection):
+    """The dispatcher read the schedule while the go-live full sync was still running; by the
+    time its run is inserted that sync has ended: the new run reads the schedule again."""
+    schedule = Schedule.objects.get(connection=connection, dataset="suppliers")
+    stale = Schedule.objects.get(pk=schedule.pk)  # as the dispatcher loaded it: no full sync yet
+    assert stale.last_full_sync_at is None
+    Schedule.objects.filter(pk=schedule.pk).update(last_full_sync_at=timezone.now())
+
+    run = Run.queue(schedule=stale, trigger=Run.Trigger.SCHEDULED)
+
+    assert not run.full
+    run.refresh_from_db()
+    assert not run.full
