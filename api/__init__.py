@@ -1,7 +1,9 @@
 """The JSON API for SEMINE: one django-ninja `NinjaAPI`, mounted at /api/ by portal/urls.py.
 
 Each area is a router in its own module (customers.py, mirror.py, ...), added at the end of this
-file; error shapes for the OpenAPI description are in errors.py, API-key auth in auth.py.
+file; the mirror lists and the invoice intake are served per connection and per customer
+(connections.py). Error shapes for the OpenAPI description are in errors.py, API-key auth in
+auth.py.
 OpenAPI: /api/openapi.json, docs: /api/docs. DESCRIPTION below is what API users read.
 """
 
@@ -20,7 +22,13 @@ Authenticate with an API key from Semine Connect's admin: `Authorization: Bearer
 or the key may not see, 422 with field errors for bad parameters
 (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
 
-Mirror lists (`/api/customers/{id}/suppliers` etc.) answer `{"items": [...], "next_cursor": ...}`,
+A customer has one Xledger connection per owner entity; `/api/customers` lists each customer
+with its live `connections`. Name the connection a call is about with its id:
+`/api/connections/{connection_id}/suppliers`, `.../invoices` and so on. The same paths under
+`/api/customers/{customer_id}/` address a customer's only connection, and answer 422 (naming the
+connection ids) when the customer has several.
+
+Mirror lists (`/api/connections/{id}/suppliers` etc.) answer `{"items": [...], "next_cursor": ...}`,
 oldest change first. To stay in step: follow `next_cursor` until it is null, remember the newest
 `updatedAt` you saw, and next time ask with `updated_since` a few minutes before it. Items are keyed
 by `dbId`, so seeing one twice is harmless; deleted records come as tombstones (`deleted: true`).
@@ -97,6 +105,12 @@ def not_found(request, *args, **kwargs):
     return JsonResponse({"detail": "Not Found"}, status=404)
 
 
-api.add_router("/customers", "api.customers.router")
-api.add_router("/customers", "api.mirror.router")
-api.add_router("/customers", "api.invoices.router")
+# Imported here, once `api` exists: each area's module registers its operations on import.
+from api import connections, customers, invoices, mirror  # noqa: E402
+
+api.add_router("/customers", customers.router)
+api.add_router("/customers", mirror.routes.by_customer)
+api.add_router("/customers", invoices.routes.by_customer)
+api.add_router("/connections", connections.router)
+api.add_router("/connections", mirror.routes.by_connection)
+api.add_router("/connections", invoices.routes.by_connection)

@@ -3,11 +3,15 @@
 
 The key comes as `Authorization: Bearer <key>` or, for clients that cannot set that header,
 `X-Api-Key: <key>`. A missing, unknown or revoked key is a 401; a key limited to another customer
-sees that customer as not existing (404), so keys cannot probe which customers exist.
+sees that customer, and its connections, as not existing (404), so keys cannot probe which
+customers exist.
+
+`connection_for` is where every read and the invoice intake find the connection a call addresses.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
+from ninja.errors import ValidationError
 from ninja.security import APIKeyHeader, HttpBearer
 
 from integrations.models import ApiKey, Connection
@@ -46,17 +50,57 @@ class ApiKeyInHeader(APIKeyHeader):
 API_KEY_AUTH = [ApiKeyBearer(), ApiKeyInHeader()]
 
 
-def live_connection_for(request, customer_id: int) -> Connection:
-    """The connection of a live customer the calling key may read, or 404. One query."""
-    api_key: ApiKey = request.auth
-    if not api_key.may_read(customer_id):
-        raise Http404
-    connection = (
-        Connection.objects.select_related("customer")
-        .filter(customer_id=customer_id)
-        .filter(Q(live_since__isnull=False) | Q(customer__onboarding_status=Customer.Status.LIVE))
-        .first()
+def served_connections():
+    """The connections the API serves: in use (not removed by staff) and live.
+
+    Live is `live_since` set by go-live. A customer marked live by hand (seeded, or set live in
+    the admin) never went through go-live: its first connection counts as live too, but not a
+    connection added later, which goes live on its own approval.
+    """
+    earlier = Connection.objects.filter(customer_id=OuterRef("customer_id"), pk__lt=OuterRef("pk"))
+    marked_live = Q(customer__onboarding_status=Customer.Status.LIVE) & ~Exists(earlier)
+    return Connection.objects.current().filter(Q(live_since__isnull=False) | marked_live)
+
+
+def connections_visible_to(request):
+    """The served connections the calling key may read (a key may be limited to one customer)."""
+    connections = served_connections()
+    if request.auth.customer_id is not None:
+        connections = connections.filter(customer_id=request.auth.customer_id)
+    return connections
+
+
+def several_connections_error(connections: list[Connection]) -> ValidationError:
+    which = ", ".join(
+        f"connection {c.pk} is owner entity {c.owner_entity_id} ({c.environment})"
+        for c in connections
     )
-    if connection is None:
+    message = (
+        f"This customer has {len(connections)} Xledger connections: name one with "
+        f"/api/connections/{{connection_id}}/… instead of /api/customers/{{customer_id}}/…; "
+        f"{which}."
+    )
+    return ValidationError(
+        [{"loc": ["path", "customer_id"], "msg": message, "type": "several_connections"}]
+    )
+
+
+def connection_for(request, *, customer_id: int | None = None, connection_id: int | None = None):
+    """The live connection a call addresses, by its id or by its customer's id. One query.
+
+    A connection the key may not read, or that is not live (removed, not yet approved), is a 404,
+    as is a customer without a live connection. A customer with several live connections is a
+    422 naming them: which one is meant must be said with its connection id.
+    """
+    connections = connections_visible_to(request).select_related("customer")
+    if connection_id is not None:
+        connection = connections.filter(pk=connection_id).first()
+        if connection is None:
+            raise Http404
+        return connection
+    found = list(connections.filter(customer_id=customer_id).order_by("pk"))
+    if not found:
         raise Http404
-    return connection
+    if len(found) > 1:
+        raise several_connections_error(found)
+    return found[0]

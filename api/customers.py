@@ -1,29 +1,23 @@
-"""Which live customers the calling key may read, with their Xledger entities.
+"""Which live customers the calling key may read, each with its live Xledger connections.
 
-SEMINE needs a customer's id for every other URL and the entities' dbIds for `entity=`.
+SEMINE needs a connection's id (or, for a customer with one connection, the customer's id) for
+every other URL, and the entities' dbIds for `entity=`.
 """
 
 from datetime import datetime
+from itertools import groupby
 
-from django.db.models import Q
+from django.http import Http404
 from ninja import Field, Path, Router, Schema
 
-from api.auth import live_connection_for
+from api.auth import connections_visible_to
+from api.connections import ConnectionOut, EntityOut, connection_out
 from api.errors import responses
-from api.mirror import CustomerId
-from integrations.models import Connection
-from portal.models import Customer
+from api.params import CustomerId
 
 router = Router(tags=["customers"])
 
-
-class EntityOut(Schema):
-    dbId: int
-    code: str
-    description: str
-    companyNumber: str
-    isOwner: bool
-    inScope: bool
+ONE_CONNECTION_ONLY = "Of the customer's only connection; null when it has several."
 
 
 class CustomerOut(Schema):
@@ -31,63 +25,72 @@ class CustomerOut(Schema):
     name: str
     organisationNumber: str
     country: str
-    environment: str = Field(description="Xledger environment: production or demo.")
-    ownerEntityId: int | None
-    liveSince: datetime | None
-    entities: list[EntityOut]
+    connections: list[ConnectionOut] = Field(
+        description="The live connections, one per Xledger owner entity, oldest first."
+    )
+    environment: str | None = Field(
+        description=f"Xledger environment: production or demo. {ONE_CONNECTION_ONLY}"
+    )
+    ownerEntityId: int | None = Field(description=ONE_CONNECTION_ONLY)
+    liveSince: datetime | None = Field(description=ONE_CONNECTION_ONLY)
+    entities: list[EntityOut] | None = Field(description=ONE_CONNECTION_ONLY)
 
 
 class CustomerList(Schema):
     items: list[CustomerOut]
 
 
-def customer_out(connection: Connection) -> dict:
-    customer = connection.customer
+def customer_out(connections: list) -> dict:
+    """A customer from its live connections (at least one, all of the same customer)."""
+    customer = connections[0].customer
+    connections_out = [connection_out(c) for c in connections]
+    only = connections_out[0] if len(connections_out) == 1 else {}
     return {
         "id": customer.pk,
         "name": customer.legal_name,
         "organisationNumber": customer.organisation_number or "",
         "country": customer.country or "",
-        "environment": connection.environment,
-        "ownerEntityId": connection.owner_entity_id,
-        "liveSince": connection.live_since,
-        "entities": [
-            {
-                "dbId": e.db_id,
-                "code": e.code,
-                "description": e.description,
-                "companyNumber": e.company_number,
-                "isOwner": e.is_owner,
-                "inScope": e.in_scope,
-            }
-            for e in connection.entities.all()
-        ],
+        "connections": connections_out,
+        "environment": only.get("environment"),
+        "ownerEntityId": only.get("ownerEntityId"),
+        "liveSince": only.get("liveSince"),
+        "entities": only.get("entities"),
     }
+
+
+def live_connections(request):
+    return (
+        connections_visible_to(request)
+        .select_related("customer")
+        .prefetch_related("entities")
+        .order_by("customer_id", "pk")
+    )
 
 
 @router.get(
     "",
     response=responses(CustomerList),
     operation_id="list_customers",
-    summary="Live customers",
+    summary="Live customers, with their connections",
+    description=(
+        "Customers with at least one live Xledger connection. `connections` lists them, one per "
+        "owner entity; the top-level `environment`, `ownerEntityId`, `liveSince` and `entities` "
+        "describe a customer's only connection and are null when it has several."
+    ),
 )
 def list_customers(request):
-    connections = (
-        Connection.objects.select_related("customer")
-        .filter(Q(live_since__isnull=False) | Q(customer__onboarding_status=Customer.Status.LIVE))
-        .prefetch_related("entities")
-        .order_by("customer_id")
-    )
-    if request.auth.customer_id is not None:
-        connections = connections.filter(customer_id=request.auth.customer_id)
-    return {"items": [customer_out(c) for c in connections]}
+    by_customer = groupby(live_connections(request), key=lambda c: c.customer_id)
+    return {"items": [customer_out(list(connections)) for _, connections in by_customer]}
 
 
 @router.get(
     "/{customer_id}",
     response=responses(CustomerOut),
     operation_id="get_customer",
-    summary="One live customer",
+    summary="One live customer, with its connections",
 )
 def get_customer(request, customer_id: Path[CustomerId]):
-    return customer_out(live_connection_for(request, customer_id))
+    connections = list(live_connections(request).filter(customer_id=customer_id))
+    if not connections:
+        raise Http404
+    return customer_out(connections)

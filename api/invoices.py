@@ -1,14 +1,16 @@
 """Invoice intake: SEMINE posts approved invoices here; they are sent to Xledger within minutes.
 
-    POST /api/customers/{customer_id}/invoices               submit one invoice
-    GET  /api/customers/{customer_id}/invoices/{external_id}  where it is
-    GET  /api/customers/{customer_id}/invoices               what changed (status feed)
+    POST /api/connections/{connection_id}/invoices               submit one invoice
+    GET  /api/connections/{connection_id}/invoices/{external_id}  where it is
+    GET  /api/connections/{connection_id}/invoices               what changed (status feed)
 
-Submitting is idempotent by `externalId`: the same body again answers 200 with the invoice as it
-is now (201 the first time); a different body under a used `externalId` is a 409. Everything the
-customer's Xledger would refuse and the mirror can tell (supplier, accounts, VAT codes, dimension
-values, currency, client entity; lines plus VAT must make the total) is a 422 with one error per
-field, `loc` pointing into the body.
+An invoice goes to one connection (one Xledger owner entity); the same three under
+/api/customers/{customer_id}/ address a customer's only connection (a 422 when it has several).
+Submitting is idempotent by `externalId` within the connection: the same body again answers 200
+with the invoice as it is now (201 the first time); a different body under a used `externalId` is
+a 409. Everything Xledger would refuse and the connection's mirror can tell (supplier, accounts,
+VAT codes, dimension values, currency, client entity; lines plus VAT must make the total) is a 422
+with one error per field, `loc` pointing into the body.
 
 Amounts are decimals with at most 2 decimal places. Send them as strings ("1234.50"); JSON
 numbers are accepted too, but one whose float value is not exactly a 2-decimal number is refused.
@@ -33,21 +35,19 @@ from functools import wraps
 from typing import Annotated
 
 from django.http import Http404, JsonResponse
-from ninja import Field, Path, Query, Router, Schema, Status
-from ninja.decorators import decorate_view
+from ninja import Field, Path, Query, Schema, Status
 from ninja.errors import ValidationError
 from pydantic import BeforeValidator, StrictInt, WithJsonSchema
 
-from api.auth import live_connection_for
+from api.connections import ConnectionRoutes
 from api.cursors import keyset_page
 from api.errors import ErrorOut, responses
-from api.mirror import MAX_DB_ID, CustomerId
-from api.params import Cursor, Text, UpdatedSince
+from api.params import MAX_DB_ID, Cursor, Text, UpdatedSince
 from integrations.invoices.services import InvoiceConflict, invoice_submit
 from integrations.invoices.validation import MAX_LINES, InvoiceInvalid, pdf_max_bytes
 from integrations.models import Invoice
 
-router = Router(tags=["invoices"])
+routes = ConnectionRoutes(tags=["invoices"])
 
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,99}$"
 AMOUNT_PATTERN = r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"
@@ -117,7 +117,9 @@ class PdfIn(Schema):
 
 
 class InvoiceIn(Schema):
-    externalId: ExternalId = Field(description="SEMINE's id: unique per customer, idempotency key.")
+    externalId: ExternalId = Field(
+        description="SEMINE's id: unique per connection, the idempotency key."
+    )
     entity: Annotated[StrictInt, Field(ge=1, le=MAX_DB_ID)] = Field(
         description="Xledger dbId of the client entity the invoice is posted in."
     )
@@ -136,6 +138,7 @@ class InvoiceIn(Schema):
 
 class InvoiceOut(Schema):
     customerId: int
+    connectionId: int = Field(description="The connection (owner entity) it goes to.")
     externalId: str
     entity: int
     invoiceNumber: str
@@ -163,6 +166,7 @@ class InvoiceOut(Schema):
 def invoice_out(invoice: Invoice) -> dict:
     return {
         "customerId": invoice.connection.customer_id,
+        "connectionId": invoice.connection_id,
         "externalId": invoice.external_id,
         "entity": invoice.entity.db_id,
         "invoiceNumber": invoice.invoice_number,
@@ -208,18 +212,17 @@ def read_large_body(run):
     return wrapper
 
 
-@router.post(
-    "/{customer_id}/invoices",
+@routes.post(
+    "invoices",
     response=responses(
         InvoiceOut, 201, {200: InvoiceOut, 400: ErrorOut, 409: ErrorOut, 413: ErrorOut}
     ),
     operation_id="submit_invoice",
     summary="Submit an approved invoice for Xledger",
     description=__doc__,
+    decorators=[read_large_body],
 )
-@decorate_view(read_large_body)
-def submit_invoice(request, customer_id: Path[CustomerId], invoice: InvoiceIn):
-    connection = live_connection_for(request, customer_id)
+def submit_invoice(request, connection, invoice: InvoiceIn):
     payload = invoice.dict()
     try:
         created_invoice, created = invoice_submit(
@@ -238,14 +241,13 @@ def submit_invoice(request, customer_id: Path[CustomerId], invoice: InvoiceIn):
     return Status(201 if created else 200, invoice_out(created_invoice))
 
 
-@router.get(
-    "/{customer_id}/invoices/{external_id}",
+@routes.get(
+    "invoices/{external_id}",
     response=responses(InvoiceOut),
     operation_id="get_invoice",
     summary="Where an invoice is",
 )
-def get_invoice(request, customer_id: Path[CustomerId], external_id: Path[ExternalId]):
-    connection = live_connection_for(request, customer_id)
+def get_invoice(request, connection, external_id: Path[ExternalId]):
     invoice = (
         Invoice.objects.select_related("entity", "connection")
         .filter(connection=connection, external_id=external_id)
@@ -272,8 +274,8 @@ class InvoicePage(Schema):
     next_cursor: str | None
 
 
-@router.get(
-    "/{customer_id}/invoices",
+@routes.get(
+    "invoices",
     response=responses(InvoicePage),
     operation_id="list_invoices",
     summary="Invoices, oldest change first (a status feed)",
@@ -284,8 +286,7 @@ class InvoicePage(Schema):
         "invoices that need attention."
     ),
 )
-def list_invoices(request, customer_id: Path[CustomerId], params: Query[InvoiceListParams]):
-    connection = live_connection_for(request, customer_id)
+def list_invoices(request, connection, params: Query[InvoiceListParams]):
     queryset = Invoice.objects.filter(connection=connection)
     if params.status is not None:
         queryset = queryset.filter(status=params.status)

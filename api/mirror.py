@@ -1,4 +1,4 @@
-"""The read API: each live customer's mirror of Xledger basic data, for SEMINE.
+"""The read API: each live connection's mirror of Xledger basic data, for SEMINE.
 
 Every list answers `{"items": [...], "next_cursor": ...}`, oldest change first, and takes
 `updated_since` (only rows that changed at or after it), `cursor` (from the previous page),
@@ -7,20 +7,23 @@ ones). Deleted records stay in the list as tombstones (`deleted: true`, `deleted
 learns about deletions. To stay in step: page until `next_cursor` is null, remember the newest
 `updatedAt` seen, and next time ask with `updated_since` a few minutes before it (items are
 keyed by `dbId`, so seeing one twice is harmless). Each page costs a constant number of queries.
+
+Each list is served per connection (/api/connections/{connection_id}/suppliers) and, for a
+customer with one live connection, per customer (/api/customers/{customer_id}/suppliers); see
+connections.py.
 """
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
 
 from django.db.models import Q
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Query, Schema
 from ninja.errors import ValidationError
 
-from api.auth import live_connection_for
+from api.connections import ConnectionRoutes
 from api.cursors import keyset_page
 from api.errors import responses
-from api.params import Cursor, UpdatedSince
+from api.params import MAX_DB_ID, Cursor, UpdatedSince
 from integrations.models import (
     Account,
     Currency,
@@ -32,13 +35,10 @@ from integrations.models import (
 )
 from integrations.models.connections import ClientEntity
 
-MAX_DB_ID = 2**63 - 1
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
 
-router = Router(tags=["mirror"])
-
-CustomerId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+routes = ConnectionRoutes(tags=["mirror"])
 
 
 # ---- parameters -------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def entity_filter(connection, entity_db_id: int) -> Q:
             [
                 {
                     "loc": ["query", "entity"],
-                    "msg": "Not an entity of this customer.",
+                    "msg": "Not an entity of this connection.",
                     "type": "value_error",
                 }
             ]
@@ -175,8 +175,7 @@ def entity_filter(connection, entity_db_id: int) -> Q:
     return Q(owner_db_id__in=owners) | Q(owner_db_id__isnull=True)
 
 
-def list_mirror(request, customer_id, params: ListParams, model, fields: dict, extra=None):
-    connection = live_connection_for(request, customer_id)
+def list_mirror(connection, params: ListParams, model, fields: dict, extra=None):
     queryset = model.objects.filter(connection=connection)
     if params.updated_since is not None:
         queryset = queryset.filter(updated_at__gte=params.updated_since)
@@ -197,16 +196,12 @@ def register(path, model, item, summary, extra_fields=None, params=ListParams, e
     fields = {**BASE_FIELDS, **(extra_fields or {})}
     name = path.strip("/").replace("/", "_").replace("-", "_")
 
-    @router.get(
-        f"/{{customer_id}}/{path}",
-        response=responses(page_schema(item)),
-        operation_id=f"list_{name}",
-        url_name=f"list_{name}",
-        summary=summary,
+    @routes.get(
+        path, response=responses(page_schema(item)), operation_id=f"list_{name}", summary=summary
     )
-    def view(request, customer_id: Path[CustomerId], filters: Query[params]):
+    def view(request, connection, filters: Query[params]):
         extra = extra_filter(filters) if extra_filter else None
-        return list_mirror(request, customer_id, filters, model, fields, extra)
+        return list_mirror(connection, filters, model, fields, extra)
 
     view.__name__ = f"list_{name}"
     return view

@@ -1,5 +1,5 @@
-"""Values the API takes the same way everywhere: `updated_since` and `cursor` on every list, and
-text in a body.
+"""Values the API takes the same way everywhere: the ids in a path, `updated_since` and `cursor`
+on every list, and text in a body.
 
 One type each, so the read API and the invoice intake accept and refuse the same values.
 """
@@ -11,6 +11,12 @@ from typing import Annotated
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from api.cursors import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor
+
+# The largest id or Xledger dbId the database can hold: a larger one is a 422, never a 500.
+MAX_DB_ID = 2**63 - 1
+
+CustomerId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+ConnectionId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 # RFC 3339, as the OpenAPI `date-time` format says: with a date, a time and an offset. A time
 # without an offset would be ambiguous (UTC or Oslo?), and pydantic would take "1700000000" or

@@ -57,13 +57,13 @@ def populate(count: int, now):
         [
             Connection(
                 customer=c,
-                owner_entity_id=10001,
+                owner_entity_id=10001 + i,
                 api_token=template.api_token,
                 token_fingerprint=template.token_fingerprint,
                 status=Connection.Status.OK,
                 live_since=now,
             )
-            for c in customers
+            for i, c in enumerate(customers)
         ]
     )
     schedules = [

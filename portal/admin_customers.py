@@ -1,14 +1,19 @@
 """The customer admin: where project managers see where every customer stands and approve go-live.
 
-The list costs a constant number of queries whatever the page size: the connection comes by a join,
-the last successful sync and the open issues count by correlated subqueries.
+A customer has one or more connections (one per Xledger owner entity): the list shows each one's
+status, and the customer page each one's checklist, entities, health, issues and runs, headed by
+its owner entity and linked to its own page.
+
+The list costs a constant number of queries whatever the page size and however many connections
+each customer has: the connections come in one prefetch, the last successful sync and the open
+issues count by correlated subqueries (one value per customer, whatever the connections).
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
@@ -26,7 +31,7 @@ from portal.exports import XLSX_CONTENT_TYPE, customers_workbook, export_filenam
 from portal.golive import (
     APPROVE_PERMISSION,
     customer_approve_golive,
-    customer_connection,
+    customer_connections,
     customer_request_changes,
     golive_blockers,
 )
@@ -34,6 +39,7 @@ from portal.invitations import Invitation
 from portal.models import Contact, Customer
 from portal.roles import PROJECT_MANAGERS
 from staff import sections
+from staff.sections import connection_label
 
 OPEN_ISSUE_STATUSES = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
 
@@ -104,11 +110,14 @@ class ConnectionStatusFilter(admin.SimpleListFilter):
         return [("none", _("No connection")), *Connection.Status.choices]
 
     def queryset(self, request, queryset):
+        # Exists, not a join: a customer with several connections is listed once.
         value = self.value()
         if value == "none":
-            return queryset.filter(connection__isnull=True)
+            current = Connection.objects.current().filter(customer=OuterRef("pk"))
+            return queryset.filter(~Exists(current))
         if value in Connection.Status.values:
-            return queryset.filter(connection__status=value)
+            matching = Connection.objects.filter(customer=OuterRef("pk"), status=value)
+            return queryset.filter(Exists(matching))
         return queryset
 
 
@@ -159,8 +168,16 @@ class RequestChangesForm(forms.Form):
 
 
 def annotate_customer_list(queryset):
+    """One value per customer, whatever its number of connections (no join, so no duplicate
+    rows): the newest success of any connection in use, the open issues of all of them, and the
+    first connection's status (to sort by). Each connection comes in `current_connections`."""
+    current = Connection.objects.current().filter(customer_id=OuterRef("pk"))
     last_success = (
-        Run.objects.filter(connection__customer_id=OuterRef("pk"), status__in=DONE)
+        Run.objects.filter(
+            connection__customer_id=OuterRef("pk"),
+            connection__removed_at__isnull=True,
+            status__in=DONE,
+        )
         .order_by("-finished_at")
         .values("finished_at")[:1]
     )
@@ -174,6 +191,13 @@ def annotate_customer_list(queryset):
     return queryset.annotate(
         last_success=Subquery(last_success),
         open_issues=Coalesce(Subquery(issues, output_field=IntegerField()), Value(0)),
+        first_connection_status=Subquery(current.order_by("pk").values("status")[:1]),
+    ).prefetch_related(
+        Prefetch(
+            "connections",
+            queryset=Connection.objects.current().order_by("pk"),
+            to_attr="current_connections",
+        )
     )
 
 
@@ -196,8 +220,8 @@ class CustomerAdmin(admin.ModelAdmin):
         ProjectManagerFilter,
         "country",
     ]
-    search_fields = ["legal_name", "organisation_number", "=connection__owner_entity_id"]
-    list_select_related = ["project_manager", "connection"]
+    search_fields = ["legal_name", "organisation_number", "=connections__owner_entity_id"]
+    list_select_related = ["project_manager"]
     show_full_result_count = False
     list_per_page = 100
     inlines = [ContactInline, InvitationInline]
@@ -247,7 +271,7 @@ class CustomerAdmin(admin.ModelAdmin):
             },
         ),
         (
-            _("Xledger connection"),
+            _("Xledger connections"),
             {
                 "fields": [
                     "connection_summary",
@@ -297,12 +321,34 @@ class CustomerAdmin(admin.ModelAdmin):
 
     # --- list columns ----------------------------------------------------------------------
 
-    @admin.display(description=_("connection"), ordering="connection__status")
+    @staticmethod
+    def _connections(obj) -> list:
+        """The customer's connections in use: prefetched on list and page, else looked up."""
+        connections = getattr(obj, "current_connections", None)
+        if connections is None:
+            connections = obj.current_connections = customer_connections(obj)
+        return connections
+
+    @admin.display(description=_("connection"), ordering="first_connection_status")
     def connection_status(self, obj):
-        connection = customer_connection(obj)
-        if connection is None:
+        connections = self._connections(obj)
+        if not connections:
             return "–"
-        return connection.get_status_display()
+        links = format_html_join(
+            ", ",
+            '<a href="{}" title="{}">{}</a>',
+            (
+                (
+                    reverse("admin:integrations_connection_change", args=[c.pk]),
+                    connection_label(c),
+                    c.get_status_display(),
+                )
+                for c in connections
+            ),
+        )
+        if len(connections) == 1:
+            return links
+        return format_html("{}: {}", _("%(n)d connections") % {"n": len(connections)}, links)
 
     @admin.display(description=_("last successful sync"), ordering="last_success")
     def last_success_display(self, obj):
@@ -312,23 +358,64 @@ class CustomerAdmin(admin.ModelAdmin):
     def open_issues_display(self, obj):
         if not obj.open_issues:
             return 0
-        connection = customer_connection(obj)
+        connections = self._connections(obj)
         url = reverse("admin:integrations_issue_changelist")
-        return format_html(
-            '<a href="{}?connection={}"><strong>{}</strong></a>',
-            url,
-            connection.pk,
-            obj.open_issues,
-        )
+        if len(connections) == 1:
+            query = f"connection={connections[0].pk}"
+        else:
+            query = f"customer={obj.pk}"
+        return format_html('<a href="{}?{}"><strong>{}</strong></a>', url, query, obj.open_issues)
 
-    # --- detail sections -------------------------------------------------------------------
+    # --- detail sections: one block per connection ------------------------------------------
+
+    def _per_connection(self, obj, render):
+        """`render(connection)` for each connection in use, each headed by its owner entity and
+        linked to its own page."""
+        connections = self._connections(obj)
+        if not connections:
+            return render(None)
+        return format_html_join(
+            "",
+            '<div class="customer-connection" data-connection="{}">'
+            '<h4 style="margin:.6em 0 .3em"><a href="{}">{}</a> · {}</h4>{}</div>',
+            (
+                (
+                    c.pk,
+                    reverse("admin:integrations_connection_change", args=[c.pk]),
+                    connection_label(c),
+                    c.get_status_display(),
+                    render(c),
+                )
+                for c in connections
+            ),
+        )
 
     @admin.display(description=_("go-live"))
     def golive_readiness(self, obj):
         if obj.onboarding_status == Customer.Status.LIVE:
-            connection = customer_connection(obj)
-            since = connection.live_since if connection else None
-            return format_html("Live{}", f" since {since:%Y-%m-%d %H:%M}" if since else "")
+            connections = self._connections(obj)
+            live = [c.live_since for c in connections if c.live_since]
+            since = min(live) if live else None
+            text = format_html("Live{}", f" since {since:%Y-%m-%d %H:%M}" if since else "")
+            waiting = [c for c in connections if c.awaits_approval]
+            if not waiting:
+                return text
+            return format_html(
+                "{}<br>{} {}",
+                text,
+                _("Owner entities waiting for go-live approval:"),
+                format_html_join(
+                    ", ",
+                    '<a href="{}">{}</a>',
+                    (
+                        (
+                            reverse("admin:integrations_connection_change", args=[c.pk]),
+                            connection_label(c),
+                        )
+                        for c in waiting
+                    ),
+                ),
+            )
         blockers = golive_blockers(obj)
         if not blockers:
             return format_html("<strong>{}</strong>", _("Ready to approve."))
@@ -336,40 +423,50 @@ class CustomerAdmin(admin.ModelAdmin):
             "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((b,) for b in blockers))
         )
 
-    @admin.display(description=_("connection"))
+    @admin.display(description=_("connections"))
     def connection_summary(self, obj):
-        connection = customer_connection(obj)
-        if connection is None:
+        connections = self._connections(obj)
+        if not connections:
             return "–"
         return format_html(
-            '<a href="{}">{} · {}</a> · owner entity {} · token {} · status <strong>{}</strong>',
-            reverse("admin:integrations_connection_change", args=[connection.pk]),
-            connection.get_environment_display(),
-            _("open connection"),
-            connection.owner_entity_id or "–",
-            connection.token_fingerprint or _("none"),
-            connection.get_status_display(),
+            '<ul class="customer-connections">{}</ul>',
+            format_html_join(
+                "",
+                '<li><a href="{}">{}</a> · token {} · status <strong>{}</strong>{}</li>',
+                (
+                    (
+                        reverse("admin:integrations_connection_change", args=[c.pk]),
+                        connection_label(c),
+                        c.token_fingerprint or _("none"),
+                        c.get_status_display(),
+                        format_html(" · <em>{}</em>", _("waiting for go-live approval"))
+                        if c.awaits_approval
+                        else "",
+                    )
+                    for c in connections
+                ),
+            ),
         )
 
     @admin.display(description=_("verification"))
     def verification_checklist(self, obj):
-        return sections.verification_checklist(customer_connection(obj))
+        return self._per_connection(obj, sections.verification_checklist)
 
     @admin.display(description=_("entities"))
     def entities_in_scope(self, obj):
-        return sections.entities_in_scope(customer_connection(obj))
+        return self._per_connection(obj, sections.entities_in_scope)
 
     @admin.display(description=_("schedules"))
     def dataset_health(self, obj):
-        return sections.health(customer_connection(obj))
+        return self._per_connection(obj, sections.health)
 
     @admin.display(description=_("open issues"))
     def open_issues_section(self, obj):
-        return sections.open_issues(customer_connection(obj))
+        return self._per_connection(obj, sections.open_issues)
 
     @admin.display(description=_("recent runs"))
     def recent_runs(self, obj):
-        return sections.recent_runs(customer_connection(obj))
+        return self._per_connection(obj, sections.recent_runs)
 
     # --- go-live actions -------------------------------------------------------------------
 
@@ -418,7 +515,7 @@ class CustomerAdmin(admin.ModelAdmin):
             "customer": customer,
             "original": customer,
             "blockers": blockers,
-            "verification": sections.verification_checklist(customer_connection(customer)),
+            "verification": self._per_connection(customer, sections.verification_checklist),
         }
         return TemplateResponse(request, "admin/portal/customer/approve.html", context)
 

@@ -84,6 +84,21 @@ def send_setup_submitted(customer, *, by) -> int:
     return _to_project_manager("setup_submitted", customer, {"by": by})
 
 
+def send_connection_submitted(connection, *, by) -> int:
+    """A live customer asks for one more owner entity to go live: the link is to its page."""
+    return _to_project_manager(
+        "connection_submitted",
+        connection.customer,
+        {
+            "connection": connection,
+            "by": by,
+            "admin_url": absolute(
+                reverse("admin:integrations_connection_change", args=[connection.pk])
+            ),
+        },
+    )
+
+
 def send_setup_changed(customer, *, by, section: str, still_complete: bool) -> int:
     sections = {
         "client_information": "the client information",

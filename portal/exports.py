@@ -2,8 +2,9 @@
 preparations_Xledger.xlsx"), for partners who still work from it.
 
 One sheet per customer, laid out like the template: a title, then labelled sections with the
-question in column A and the answer in column B, contacts and entities as small tables. The API
-token is never exported: the sheet says where it is kept instead.
+question in column A and the answer in column B, contacts and entities as small tables. A customer
+with several Xledger owner entities (one connection each) gets a table of them, then each one's
+details. The API token is never exported: the sheet says where it is kept instead.
 """
 
 from io import BytesIO
@@ -44,6 +45,10 @@ class _Sheet:
         self.ws.cell(self.row, 1, text).font = Font(bold=True, size=14)
         self.row += 2
 
+    def subheading(self, text):
+        self.ws.cell(self.row, 1, text).font = Font(bold=True, size=11, color="1F4E79")
+        self.row += 1
+
     def section(self, text):
         for col in (1, 2, 3, 4, 5):
             self.ws.cell(self.row, col).fill = _SECTION_FILL
@@ -73,8 +78,40 @@ def _yes(value: bool) -> str:
     return "Yes" if value else "No"
 
 
+def _connection_fields(s, connection, entities) -> None:
+    s.field("Environment", connection.get_environment_display() if connection else "")
+    s.field("Entity owner ID", connection.owner_entity_id if connection else None)
+    if connection is not None:
+        s.field("Owner entity name", connection.owner_entity_name)
+        s.field("Connection status", connection.get_status_display())
+    s.field("API token", TOKEN_NOTE if connection and connection.has_token else "Not given yet")
+    s.field("Token checked", _yes(bool(connection and (connection.verification or {}).get("ok"))))
+    s.field(
+        "Dimensions to synchronise",
+        ", ".join(connection.selected_dimensions or []) if connection else "",
+    )
+    s.table(
+        ["Entity dbId", "Code", "Description", "Company number", "In scope", "Fixed assets"],
+        [
+            [
+                e.db_id,
+                e.code,
+                e.description,
+                e.company_number,
+                _yes(e.in_scope),
+                _yes(e.fixed_assets),
+            ]
+            for e in entities
+        ],
+    )
+
+
 def _fill(ws, customer) -> None:
-    connection = Connection.objects.filter(customer=customer).first()
+    # Every owner entity in use (a removed connection is history, not the setup).
+    connections = list(Connection.objects.current().filter(customer=customer).order_by("pk"))
+    entities: dict[int, list] = {c.pk: [] for c in connections}
+    for entity in ClientEntity.objects.filter(connection__in=connections):
+        entities[entity.connection_id].append(entity)
     contacts = {c.role: c for c in Contact.objects.filter(customer=customer)}
     s = _Sheet(ws)
     s.title(TITLE)
@@ -108,34 +145,31 @@ def _fill(ws, customer) -> None:
     s.gap()
 
     s.section("3. Xledger")
-    s.field("Environment", connection.get_environment_display() if connection else "")
-    s.field("Entity owner ID", connection.owner_entity_id if connection else None)
-    s.field("API token", TOKEN_NOTE if connection and connection.has_token else "Not given yet")
-    s.field("Token checked", _yes(bool(connection and (connection.verification or {}).get("ok"))))
-    s.field(
-        "Dimensions to synchronise",
-        ", ".join(connection.selected_dimensions or []) if connection else "",
-    )
-    entities = (
-        ClientEntity.objects.filter(connection=connection)
-        if connection
-        else ClientEntity.objects.none()
-    )
-    s.table(
-        ["Entity dbId", "Code", "Description", "Company number", "In scope", "Fixed assets"],
-        [
+    if len(connections) > 1:
+        s.table(
+            ["Owner entity ID", "Name", "Environment", "Status", "Entities in scope"],
             [
-                e.db_id,
-                e.code,
-                e.description,
-                e.company_number,
-                _yes(e.in_scope),
-                _yes(e.fixed_assets),
-            ]
-            for e in entities
-        ],
-    )
-    s.gap()
+                [
+                    c.owner_entity_id,
+                    c.owner_entity_name,
+                    c.get_environment_display(),
+                    c.get_status_display(),
+                    sum(1 for e in entities[c.pk] if e.in_scope),
+                ]
+                for c in connections
+            ],
+        )
+        s.gap()
+        for number, connection in enumerate(connections, start=1):
+            s.subheading(
+                f"Owner entity {number} of {len(connections)}: {connection.owner_entity_id}"
+            )
+            _connection_fields(s, connection, entities[connection.pk])
+            s.gap()
+    else:
+        connection = connections[0] if connections else None
+        _connection_fields(s, connection, entities[connection.pk] if connection else [])
+        s.gap()
 
     s.section("4. Accounting")
     s.field("Default posting account for suppliers", customer.supplier_posting_account)

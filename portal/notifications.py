@@ -66,6 +66,13 @@ def notify_golive_approved(customer, *, by=None) -> int:
     return _send_to_customer("golive_approved", customer, {"by": by})
 
 
+def notify_connection_golive_approved(connection, *, by=None) -> int:
+    """To the customer: one owner entity added after go-live is live now."""
+    return _send_to_customer(
+        "connection_golive_approved", connection.customer, {"connection": connection, "by": by}
+    )
+
+
 def notify_changes_requested(customer, *, comment, by=None) -> int:
     return _send_to_customer("changes_requested", customer, {"comment": comment, "by": by})
 

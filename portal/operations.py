@@ -1,5 +1,5 @@
 """Support actions taken from the admin: resync, pause/resume, re-verify, release a stuck run,
-acknowledge/mute/resolve an issue, replace a token.
+acknowledge/mute/resolve an issue, replace a token, remove a connection.
 
 Each checks the actor's permission, calls the engine's service (`integrations.services`) and
 records who did what, with before/after, in the audit log. Tokens never reach the audit log: a
@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations.datasets import Dataset
-from integrations.models import Issue, Run
+from integrations.models import Connection, IntervalRequest, Invoice, Issue, Run
 from integrations.services import (
     connection_pause,
     connection_resume,
@@ -24,16 +24,27 @@ from integrations.services import (
 from portal.golive import require_permission
 from portal.models import AuditEntry
 
+REMOVE_PERMISSION = "integrations.remove_connection"
+
 
 def _connection_target(connection, suffix=""):
-    text = str(connection.customer)
+    """The customer and the owner entity (a customer may have several connections), in the
+    audit log's own words: not translated."""
+    owner = connection.owner_entity_id if connection.owner_entity_id is not None else "?"
+    text = f"{connection.customer} · owner entity {owner}"
     return f"{text} · {suffix}" if suffix else text
+
+
+def _refuse_removed(connection):
+    if connection.is_removed:
+        raise ValidationError(_("This connection was removed; its history is kept, nothing more."))
 
 
 @transaction.atomic
 def connection_resync(*, connection, dataset=None, full=False, by):
     """Queue a manual sync of one dataset, or of every dataset when `dataset` is None."""
     require_permission(by, "integrations.resync_connection")
+    _refuse_removed(connection)
     if dataset is not None and dataset not in Dataset.values:
         raise ValidationError(_("Unknown dataset %(dataset)s.") % {"dataset": dataset})
     runs = resync(connection=connection, dataset=dataset, full=full, by=by)
@@ -54,6 +65,7 @@ def connection_resync(*, connection, dataset=None, full=False, by):
 @transaction.atomic
 def connection_set_paused(*, connection, paused, by):
     require_permission(by, "integrations.pause_connection")
+    _refuse_removed(connection)
     before = {"status": connection.status}
     if paused:
         connection_pause(connection=connection, by=by)
@@ -74,6 +86,7 @@ def connection_set_paused(*, connection, paused, by):
 def connection_reverify_audited(*, connection, by):
     """Re-check the token against Xledger (outside a transaction: it calls Xledger)."""
     require_permission(by, "integrations.reverify_connection")
+    _refuse_removed(connection)
     before = {"status": connection.status, "verified_ok": bool(connection.verification.get("ok"))}
     verification = connection_reverify(connection=connection, by=by)
     connection.refresh_from_db()
@@ -117,6 +130,93 @@ def run_release_audited(*, run, by):
         after={"status": run.status},
     )
     return run
+
+
+@transaction.atomic
+def connection_remove(*, connection, by, reason):
+    """Take one connection (one owner entity) out of use; the customer's others keep running.
+
+    In this order: its schedules are disabled first (the dispatcher queues nothing more), its
+    queued and running runs are released (a worker still holding one stops at its next heartbeat
+    and writes nothing), then the connection is marked removed and its API token destroyed (a
+    removed connection must not keep a token that writes to the ledger), and its unresolved
+    issues resolved. Runs, invoices, the mirror and the audit trail stay: that is its history.
+    """
+    require_permission(by, REMOVE_PERMISSION)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why the connection is removed."))
+    connection = (
+        Connection.objects.select_for_update().select_related("customer").get(pk=connection.pk)
+    )
+    if connection.is_removed:
+        raise ValidationError(_("This connection was already removed."))
+    before = {
+        "status": connection.status,
+        "live_since": connection.live_since.isoformat() if connection.live_since else None,
+        "fingerprint": connection.token_fingerprint or None,
+    }
+    disabled = connection.schedules.filter(enabled=True).update(enabled=False, next_run_at=None)
+    released = [
+        run.pk
+        for run in Run.objects.filter(connection=connection, status__in=Run.ACTIVE_STATUSES)
+        if run_release(run=run, by=by)
+    ]
+    now = timezone.now()
+    connection.status = Connection.Status.REMOVED
+    connection.status_changed_at = now
+    connection.removed_at = now
+    connection.removed_by = by
+    connection.api_token = None
+    connection.token_fingerprint = ""
+    connection.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "removed_at",
+            "removed_by",
+            "api_token",
+            "token_fingerprint",
+            "updated_at",
+        ]
+    )
+    resolved = (
+        Issue.objects.filter(connection=connection)
+        .exclude(status=Issue.Status.RESOLVED)
+        .update(status=Issue.Status.RESOLVED, resolved_at=now)
+    )
+    # A request for another interval of a removed connection is answered by the removal.
+    declined = IntervalRequest.objects.filter(
+        connection=connection, status=IntervalRequest.Status.PENDING
+    ).update(
+        status=IntervalRequest.Status.DECLINED,
+        decided_at=now,
+        decided_by=by,
+        answer="The connection was removed.",
+    )
+    unsent = Invoice.objects.filter(
+        connection=connection,
+        status__in=[Invoice.Status.PENDING, Invoice.Status.SENDING, Invoice.Status.IN_DOUBT],
+    ).count()
+    AuditEntry.record(
+        actor=by,
+        action="connection_removed",
+        customer=connection.customer,
+        target=_connection_target(connection),
+        before=before,
+        after={
+            "status": connection.status,
+            "environment": connection.environment,
+            "schedules_disabled": disabled,
+            "runs_released": released,
+            "issues_resolved": resolved,
+            "interval_requests_declined": declined,
+            "invoices_unsent": unsent,
+            "token": "destroyed",
+        },
+        comment=reason,
+    )
+    return connection
 
 
 ISSUE_TRANSITIONS = {

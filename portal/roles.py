@@ -30,6 +30,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "integrations.change_schedule",
         "integrations.override_interval",
         "integrations.pause_connection",
+        "integrations.remove_connection",
         "integrations.view_invoice",
         "integrations.retry_invoice",
         "integrations.view_run",

@@ -37,15 +37,25 @@ def customer_for_user(user) -> Customer | None:
     return membership.customer
 
 
+def connections_of(customer: Customer) -> list[Connection]:
+    """The customer's connections in use, one per Xledger owner entity, first one first."""
+    return list(Connection.objects.current().filter(customer=customer).order_by("pk"))
+
+
 def connection_of(customer: Customer) -> Connection | None:
-    return Connection.objects.filter(customer=customer).first()
+    """The customer's first connection (the one the token step opens with), or None."""
+    return Connection.objects.current().filter(customer=customer).order_by("pk").first()
+
+
+def customer_connection(customer: Customer, pk) -> Connection | None:
+    """One of the customer's own connections in use, by id; None for anybody else's."""
+    return Connection.objects.current().filter(customer=customer, pk=pk).first()
 
 
 def is_live(customer: Customer) -> bool:
     if customer.onboarding_status == Customer.Status.LIVE:
         return True
-    connection = connection_of(customer)
-    return bool(connection and connection.is_live)
+    return Connection.objects.current().filter(customer=customer, live_since__isnull=False).exists()
 
 
 # --- The three tasks -----------------------------------------------------------------------------
@@ -123,24 +133,48 @@ def scope_chosen(connection: Connection | None) -> bool:
     return ClientEntity.objects.filter(connection=connection, in_scope=True).exists()
 
 
+def connection_state(connection: Connection, customer: Customer) -> str:
+    """One connection's setup: TODO, NEEDS_FIXING or DONE (token checked and scope chosen)."""
+    tok = token_state(connection, customer)
+    if tok != DONE:
+        return tok
+    return DONE if scope_chosen(connection) else TODO
+
+
+def _combined(states: list[str]) -> str:
+    if not states:
+        return TODO
+    if NEEDS_FIXING in states:
+        return NEEDS_FIXING
+    return DONE if all(state == DONE for state in states) else TODO
+
+
+def first_unfinished(customer: Customer, connections=None) -> Connection | None:
+    """The first connection whose token or scope still needs the customer."""
+    for connection in connections if connections is not None else connections_of(customer):
+        if connection_state(connection, customer) != DONE:
+            return connection
+    return None
+
+
 def onboarding_tasks(customer: Customer) -> list[Task]:
-    connection = connection_of(customer)
+    """The three tasks; tasks 2 and 3 are done when they are done for every owner entity."""
+    connections = connections_of(customer)
     missing = client_information_missing(customer)
     info_state = DONE if not missing else TODO
-    tok = token_state(connection, customer)
-    verification = (connection.verification or {}) if connection else {}
-    scoped = tok == DONE and scope_chosen(connection)
+    tok = _combined([token_state(c, customer) for c in connections])
+    scoped = tok == DONE and all(scope_chosen(c) for c in connections)
     if scoped:
         sent_state = DONE
-    elif (
-        connection
-        and connection.has_token
-        and verification
-        and not verification.get("owner_matches")
+    elif any(
+        c.has_token and c.verification and not c.verification.get("owner_matches")
+        for c in connections
     ):
         sent_state = NEEDS_FIXING
     else:
         sent_state = TODO
+    unfinished = first_unfinished(customer, connections)
+    connection = unfinished or (connections[0] if connections else None)
     info_detail = ""
     if missing:
         info_detail = ngettext(
@@ -151,7 +185,7 @@ def onboarding_tasks(customer: Customer) -> list[Task]:
     token_detail = ""
     if tok == NEEDS_FIXING:
         token_detail = _("The last check found problems; see what to fix in Xledger.")
-        if fixed_assets_unchecked(customer, connection):
+        if any(fixed_assets_unchecked(customer, c) for c in connections):
             token_detail = _(
                 "Fixed assets now apply: check the token again so that its access to fixed "
                 "assets is checked too."
@@ -186,10 +220,57 @@ def onboarding_tasks(customer: Customer) -> list[Task]:
             _("Give SEMINE the owner entity ID and the API token"),
             _("Customer / IT partner"),
             sent_state,
-            reverse("xledger_token") if tok != DONE else reverse("xledger_scope"),
+            _connection_step_url(connection, tok),
             sent_detail,
         ),
     ]
+
+
+def _connection_step_url(connection: Connection | None, tok: str) -> str:
+    if connection is None:
+        return reverse("xledger_token")
+    if token_state(connection) != DONE or tok != DONE:
+        return reverse("xledger_connection_token", args=[connection.pk])
+    return reverse("xledger_connection_scope", args=[connection.pk])
+
+
+CONNECTION_LIVE, CONNECTION_AWAITS_APPROVAL, CONNECTION_READY = "live", "awaits_approval", "ready"
+CONNECTION_STATE_LABELS = {
+    **STATE_LABELS,
+    CONNECTION_LIVE: _("Live"),
+    CONNECTION_AWAITS_APPROVAL: _("Waiting for SEMINE's approval"),
+    CONNECTION_READY: _("Ready: ask SEMINE to take it live"),
+}
+
+
+def connection_rows(customer: Customer) -> list[dict]:
+    """The customer's owner entities as the token step and the home page list them."""
+    customer_live = customer.onboarding_status == Customer.Status.LIVE
+    rows = []
+    for connection in connections_of(customer):
+        state = connection_state(connection, customer)
+        if connection.is_live:
+            state = CONNECTION_LIVE
+        elif connection.awaits_approval:
+            state = CONNECTION_AWAITS_APPROVAL
+        elif customer_live and state == DONE:
+            state = CONNECTION_READY
+        verified = (connection.verification or {}).get("ok")
+        rows.append(
+            {
+                "connection": connection,
+                "state": state,
+                "state_label": CONNECTION_STATE_LABELS[state],
+                "name": connection.owner_entity_name,
+                "token_url": reverse("xledger_connection_token", args=[connection.pk]),
+                "scope_url": (
+                    reverse("xledger_connection_scope", args=[connection.pk]) if verified else ""
+                ),
+                "may_discard": connection.live_since is None,
+                "may_ask_approval": state == CONNECTION_READY,
+            }
+        )
+    return rows
 
 
 def all_tasks_done(customer: Customer) -> bool:
@@ -228,16 +309,18 @@ def checklist(verification: dict | None) -> list[dict]:
 
 
 def known_account_codes(customer: Customer) -> set[str] | None:
-    """Account codes of the mirrored chart of accounts; None when it has not been synced yet."""
-    connection = connection_of(customer)
-    if connection is None:
-        return None
-    codes = set(
-        Account.objects.filter(connection=connection, is_deleted=False).values_list(
-            "code", flat=True
+    """Account codes found in the mirrored chart of accounts of every owner entity whose chart
+    has been synced (the posting accounts serve all of them); None before any was synced."""
+    known = None
+    for connection in connections_of(customer):
+        codes = set(
+            Account.objects.filter(connection=connection, is_deleted=False).values_list(
+                "code", flat=True
+            )
         )
-    )
-    return codes or None
+        if codes:
+            known = codes if known is None else known & codes
+    return known
 
 
 # --- Health, once live ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations import clients
@@ -40,6 +40,18 @@ logger = logging.getLogger("portal.onboarding")
 
 class OnboardingError(Exception):
     """An action that is not allowed in the customer's current state (the message says why)."""
+
+
+class OwnerEntityTaken(OnboardingError):
+    """The owner entity is connected already, in the same environment (never stored twice)."""
+
+    def __init__(self, *, same_customer: bool):
+        self.same_customer = same_customer
+        super().__init__(
+            "This owner entity is connected already."
+            if same_customer
+            else "This owner entity is already connected to another SEMINE customer."
+        )
 
 
 # --- Invitations ---------------------------------------------------------------------------------
@@ -150,6 +162,15 @@ def _ensure_editable(customer: Customer) -> None:
         raise OnboardingError("The integration is live; ask your project manager for changes.")
 
 
+def _ensure_connection_editable(connection: Connection) -> None:
+    """A connection's owner ID, token and scope are the customer's to change until it is live
+    (a connection added after go-live is editable until the project manager approves it)."""
+    if connection.is_removed:
+        raise OnboardingError("This connection was removed.")
+    if connection.is_live:
+        raise OnboardingError("The integration is live; ask your project manager for changes.")
+
+
 def customer_save_client_information(
     *, customer: Customer, data: dict, contacts: dict[str, dict], by, draft: bool
 ) -> Customer:
@@ -228,14 +249,19 @@ class TokenCheck:
     outcome: str
     verification: Verification | None = None
     retry_after_minutes: int = 0
+    connection: Connection | None = None
 
 
-def connection_for(customer: Customer) -> Connection:
-    connection = Connection.objects.filter(customer=customer).first()
-    if connection is None:
-        connection = Connection.objects.create(customer=customer)
-        Schedule.ensure_for(connection)
-    return connection
+def owner_entity_taken(
+    *, owner_entity_id: int, environment: str, exclude: Connection | None = None
+) -> Connection | None:
+    """The connection in use that has this owner entity in this environment already, if any."""
+    taken = Connection.objects.current().filter(
+        owner_entity_id=owner_entity_id, environment=environment
+    )
+    if exclude is not None and exclude.pk:
+        taken = taken.exclude(pk=exclude.pk)
+    return taken.first()
 
 
 def connection_save_token(
@@ -245,15 +271,31 @@ def connection_save_token(
     owner_entity_id: int,
     environment: str,
     token: str | None = None,
+    connection: Connection | None = None,
 ) -> TokenCheck:
-    """Store the owner ID, environment and (when given) the new token, then check them live.
+    """Store the owner ID, environment and (when given) the new token of one of the customer's
+    connections, then check them live. Without `connection`, a new connection is added (the
+    customer's first, or another owner entity); it needs a token.
 
     The token is stored encrypted before the check, so a failed or impossible check never makes
     the customer paste it again. A new token overwrites the old one, which is not kept anywhere.
-    `token` must already be format-checked (`integrations.xledger.client.clean_token`).
+    `token` must already be format-checked (`integrations.xledger.client.clean_token`). An owner
+    entity connected already (on this customer or another, same environment) is refused with
+    `OwnerEntityTaken` and nothing is stored.
     """
-    _ensure_editable(customer)
-    connection = connection_for(customer)
+    if connection is None:
+        if not token:
+            raise OnboardingError("A new owner entity needs its API token.")
+        connection = Connection(customer=customer)
+    elif connection.customer_id != customer.pk:
+        raise OnboardingError("This is not the customer's connection.")
+    _ensure_connection_editable(connection)
+    taken = owner_entity_taken(
+        owner_entity_id=owner_entity_id, environment=environment, exclude=connection
+    )
+    if taken is not None:
+        raise OwnerEntityTaken(same_customer=taken.customer_id == customer.pk)
+    added = connection.pk is None
     before = {
         "owner_entity_id": connection.owner_entity_id,
         "environment": connection.environment,
@@ -269,12 +311,41 @@ def connection_save_token(
         connection.verification = {}
         connection.status = Connection.Status.UNVERIFIED
         connection.status_changed_at = timezone.now()
-    connection.save()
+    if connection.approval_requested_at and before != {
+        "owner_entity_id": owner_entity_id,
+        "environment": environment,
+        "token_fingerprint": connection.token_fingerprint,
+    }:
+        connection.approval_requested_at = None  # asked for another setup: ask again
+    try:
+        with transaction.atomic():
+            connection.save()
+            if added:
+                Schedule.ensure_for(connection)
+    except IntegrityError:
+        # Another request connected the same owner entity a moment ago (the database's
+        # uniqueness holds under races; the check above is for the message).
+        if added:
+            connection.pk = None
+        taken = owner_entity_taken(
+            owner_entity_id=owner_entity_id, environment=environment, exclude=connection
+        )
+        raise OwnerEntityTaken(
+            same_customer=taken is not None and taken.customer_id == customer.pk
+        ) from None
     after = {
         "owner_entity_id": connection.owner_entity_id,
         "environment": connection.environment,
         "token_fingerprint": connection.token_fingerprint,
     }
+    if added:
+        AuditEntry.record(
+            actor=by,
+            action="connection_add",
+            customer=customer,
+            target=f"connection {connection.pk}",
+            after={"owner_entity_id": owner_entity_id, "environment": environment},
+        )
     if token:
         AuditEntry.record(
             actor=by,
@@ -285,7 +356,7 @@ def connection_save_token(
             after={"token_fingerprint": connection.token_fingerprint},
             comment="The token value is never recorded.",
         )
-    if before != after:
+    if before != after and not added:
         AuditEntry.record(
             actor=by,
             action="connection_save",
@@ -295,8 +366,56 @@ def connection_save_token(
             after={k: v for k, v in after.items() if k != "token_fingerprint"},
         )
     result = connection_check(connection=connection, by=by)
+    result.connection = connection
     _after_change(customer, by=by, section="token", changed=bool(token) or before != after)
     return result
+
+
+def connection_discard(*, connection: Connection, by) -> None:
+    """The customer takes back an owner entity that never went live (added by mistake, or one
+    they will not connect after all). A connection that was live is removed by staff only."""
+    if connection.live_since is not None:
+        raise OnboardingError("A connection that was live is removed by SEMINE staff only.")
+    customer = connection.customer
+    with transaction.atomic():
+        AuditEntry.record(
+            actor=by,
+            action="connection_discard",
+            customer=customer,
+            target=f"connection {connection.pk}",
+            before={
+                "owner_entity_id": connection.owner_entity_id,
+                "environment": connection.environment,
+            },
+        )
+        connection.delete()
+    _after_change(customer, by=by, section="token", changed=True)
+
+
+def connection_request_approval(*, connection: Connection, by) -> Connection:
+    """After go-live: the customer asks SEMINE to take one more owner entity live. The project
+    manager is told and approves it on its own (`portal.golive.connection_approve_golive`)."""
+    from portal.golive import connection_golive_blockers
+
+    customer = connection.customer
+    if customer.onboarding_status != Customer.Status.LIVE:
+        raise OnboardingError("Confirm the whole setup instead: the customer is not live yet.")
+    _ensure_connection_editable(connection)
+    if connection.approval_requested_at:
+        return connection
+    if connection_golive_blockers(connection, asked=False):
+        raise OnboardingError("Check the token and choose the scope of this owner entity first.")
+    connection.approval_requested_at = timezone.now()
+    connection.save(update_fields=["approval_requested_at", "updated_at"])
+    AuditEntry.record(
+        actor=by,
+        action="connection_submit",
+        customer=customer,
+        target=f"connection {connection.pk}",
+        after={"owner_entity_id": connection.owner_entity_id},
+    )
+    emails.send_connection_submitted(connection, by=by)
+    return connection
 
 
 def connection_check(*, connection: Connection, by) -> TokenCheck:
@@ -363,6 +482,7 @@ def _count_requests(connection: Connection, requests: int) -> None:
 def connection_save_scope(
     *,
     customer: Customer,
+    connection: Connection,
     by,
     entities: dict[int, dict],
     dimensions: list[str],
@@ -371,8 +491,9 @@ def connection_save_scope(
     """Store which entities are in scope (with fixed assets per entity) and which dimensions
     (object kind keys) to sync, and the transaction source invoices are filed under. `entities`
     maps dbId -> {"in_scope": bool, "fixed_assets": bool} for every entity the last check listed."""
-    _ensure_editable(customer)
-    connection = Connection.objects.get(customer=customer)
+    if connection.customer_id != customer.pk:
+        raise OnboardingError("This is not the customer's connection.")
+    _ensure_connection_editable(connection)
     verification = connection.verification or {}
     if not verification.get("ok"):
         raise OnboardingError("Check the token successfully before choosing the scope.")
@@ -401,8 +522,20 @@ def connection_save_scope(
         if transaction_source:
             connection.transaction_source_code = transaction_source
         entities_after = _entities_snapshot(connection)
+        changed = (
+            before != connection.selected_dimensions
+            or entities_before != entities_after
+            or source_before != connection.transaction_source_code
+        )
+        if changed:
+            connection.approval_requested_at = None  # a changed scope is asked for again
         connection.save(
-            update_fields=["selected_dimensions", "transaction_source_code", "updated_at"]
+            update_fields=[
+                "selected_dimensions",
+                "transaction_source_code",
+                "approval_requested_at",
+                "updated_at",
+            ]
         )
         AuditEntry.record(
             actor=by,
@@ -418,11 +551,6 @@ def connection_save_scope(
                 ),
             },
         )
-    changed = (
-        before != connection.selected_dimensions
-        or entities_before != entities_after
-        or source_before != connection.transaction_source_code
-    )
     _after_change(customer, by=by, section="scope", changed=changed)
     return connection
 

@@ -22,6 +22,25 @@ urlpatterns = [
     path("xledger/instructions/", xledger.token_instructions, name="token_instructions"),
     path("xledger/token/", xledger.token, name="xledger_token"),
     path("xledger/scope/", xledger.scope, name="xledger_scope"),
+    # One owner entity each: the customer's own connections, by id (others answer 404).
+    path(
+        "xledger/connections/new/",
+        xledger.token,
+        {"add": True},
+        name="xledger_connection_add",
+    ),
+    path("xledger/connections/<int:pk>/token/", xledger.token, name="xledger_connection_token"),
+    path("xledger/connections/<int:pk>/scope/", xledger.scope, name="xledger_connection_scope"),
+    path(
+        "xledger/connections/<int:pk>/remove/",
+        xledger.discard,
+        name="xledger_connection_discard",
+    ),
+    path(
+        "xledger/connections/<int:pk>/approval/",
+        xledger.request_approval,
+        name="xledger_connection_approval",
+    ),
     path("invitation/<str:token>/", invitations.accept, name="invitation_accept"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -6,7 +6,7 @@ from integrations.models import ApiKey, Connection, Invoice, InvoiceLine, Issue,
 from portal.models import AuditEntry
 from staff.connections import ConnectionAdmin, ScheduleAdmin
 from staff.issues import IssueAdmin
-from staff.runs import RunAdmin
+from staff.runs import RunAdmin, owner_entity_column
 
 admin.site.register(Connection, ConnectionAdmin)
 admin.site.register(Schedule, ScheduleAdmin)
@@ -123,6 +123,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_display = [
         "external_id",
         "customer",
+        "owner_entity",
         "invoice_number",
         "supplier_code",
         "amount",
@@ -146,6 +147,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "invoice_number",
         "supplier_code",
         "connection__customer__legal_name",
+        "=connection__owner_entity_id",
     ]
     list_select_related = ["connection__customer"]
     show_full_result_count = False
@@ -205,6 +207,10 @@ class InvoiceAdmin(admin.ModelAdmin):
     @admin.display(description="customer", ordering="connection__customer__legal_name")
     def customer(self, obj):
         return obj.connection.customer
+
+    @admin.display(description="owner entity", ordering="connection__owner_entity_id")
+    def owner_entity(self, obj):
+        return owner_entity_column(obj)
 
     @admin.display(description="Xledger message / last error")
     def short_message(self, obj):

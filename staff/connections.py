@@ -1,9 +1,13 @@
 """The connection admin: health per dataset, recent runs, a chart, and support's actions
 (resync, pause/resume, re-verify) and the interval overrides page.
 
+A customer has one connection per Xledger owner entity; each has its own page here. A connection
+the customer added after go-live is approved on its own from its page, and a project manager may
+remove one (with a reason, on a page of its own): it stops and its history stays, read-only.
+
 The token is write-only here as everywhere: an empty password box replaces it; staff see only the
-fingerprint. Every action goes through `portal.operations` / `portal.intervals`, which check the
-permission and write the audit entry.
+fingerprint. Every action goes through `portal.operations` / `portal.intervals` /
+`portal.golive`, which check the permission and write the audit entry.
 """
 
 from django import forms
@@ -17,10 +21,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from integrations.datasets import Dataset
-from integrations.models import ClientEntity, Connection, IntervalRequest, Schedule
+from integrations.models import ClientEntity, Connection, IntervalRequest, Invoice, Run, Schedule
 from integrations.models.schedules import format_interval, interval_from
+from integrations.selectors import estimated_monthly_requests
 from portal import interval_requests, intervals, operations
+from portal.golive import APPROVE_PERMISSION, connection_approve_golive, connection_golive_blockers
 from staff import sections
+from staff.sections import connection_label
 
 MAX_DIMENSION_CODE_LENGTH = 100  # as the mirror's `code` columns
 
@@ -84,13 +91,68 @@ def _interval_text(schedule):
     return f"{text} (override)" if schedule.interval_override else text
 
 
-class ClientEntityInline(admin.TabularInline):
+class ConnectionStateFilter(admin.SimpleListFilter):
+    """The connections in use by default; removed ones (kept for their history) on request."""
+
+    title = _("status")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("current", _("In use")),
+            ("awaiting", _("Waiting for go-live approval")),
+            *Connection.Status.choices,
+            ("all", _("All")),
+        ]
+
+    def choices(self, changelist):
+        value = self.value() or "current"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "current"
+        if value == "current":
+            return queryset.current()
+        if value == "awaiting":  # added after go-live and asked for: see `awaits_approval`
+            return queryset.current().filter(
+                approval_requested_at__isnull=False, live_since__isnull=True
+            )
+        if value in Connection.Status.values:
+            return queryset.filter(status=value)
+        return queryset
+
+
+class _ReadOnlyOnceRemoved:
+    """A removed connection's entities and schedules are its history: shown, never edited."""
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_removed:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        if obj is not None and obj.is_removed:
+            return False
+        return super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_removed:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class ClientEntityInline(_ReadOnlyOnceRemoved, admin.TabularInline):
     model = ClientEntity
     extra = 0
     fields = ["db_id", "code", "description", "is_owner", "in_scope", "fixed_assets"]
 
 
-class ScheduleInline(admin.TabularInline):
+class ScheduleInline(_ReadOnlyOnceRemoved, admin.TabularInline):
     """Intervals are changed on the intervals page (reason, estimate, PM notified), not here."""
 
     model = Schedule
@@ -166,6 +228,15 @@ class IntervalOverrideForm(forms.Form):
         return data
 
 
+class RemoveConnectionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is this connection removed?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text=_("Kept in the audit log with your name."),
+    )
+
+
 class IntervalDecisionForm(forms.Form):
     """The project manager's answer to a customer's interval request: which button, and why."""
 
@@ -191,24 +262,28 @@ class ConnectionAdmin(admin.ModelAdmin):
     change_form_template = "admin/integrations/connection/change_form.html"
     list_display = [
         "customer",
+        "owner_entity",
         "environment",
-        "owner_entity_id",
         "status",
         "token_fingerprint",
         "verified_at",
         "live_since",
     ]
-    list_filter = ["status", "environment"]
+    list_filter = [ConnectionStateFilter, "environment"]
     search_fields = ["customer__legal_name", "=owner_entity_id"]
     list_select_related = ["customer"]
     show_full_result_count = False
     readonly_fields = [
+        "owner_entity_name",
         "status",
         "token_fingerprint",
         "token_set_at",
         "token_set_by",
         "verified_at",
         "live_since",
+        "approval_requested_at",
+        "removed_at",
+        "removed_by",
         "verification_checklist",
         "dataset_health",
         "run_chart",
@@ -216,7 +291,20 @@ class ConnectionAdmin(admin.ModelAdmin):
         "recent_runs",
     ]
     fieldsets = [
-        (None, {"fields": ["customer", "environment", "owner_entity_id", "status", "live_since"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "customer",
+                    "environment",
+                    "owner_entity_id",
+                    "owner_entity_name",
+                    "status",
+                    "live_since",
+                    "approval_requested_at",
+                ]
+            },
+        ),
         (
             _("Token"),
             {
@@ -245,7 +333,26 @@ class ConnectionAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [(None, {"fields": ["customer", "environment", "owner_entity_id", "new_token"]})]
+        if obj.is_removed:
+            removed = (_("Removed"), {"fields": ["removed_at", "removed_by"]})
+            return [removed, *self.fieldsets]
         return self.fieldsets
+
+    def has_change_permission(self, request, obj=None):
+        # A removed connection is its history: read-only (and its token is gone).
+        if obj is not None and obj.is_removed:
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description=_("owner entity"), ordering="owner_entity_id")
+    def owner_entity(self, obj):
+        owner = obj.owner_entity_id if obj.owner_entity_id is not None else "–"
+        name = obj.owner_entity_name
+        return f"{owner} · {name}" if name else str(owner)
+
+    @admin.display(description=_("owner entity name"))
+    def owner_entity_name(self, obj):
+        return obj.owner_entity_name or "–"
 
     def save_model(self, request, obj, form, change):
         new_token = form.cleaned_data.get("new_token")
@@ -324,6 +431,16 @@ class ConnectionAdmin(admin.ModelAdmin):
                 name="integrations_connection_reverify",
             ),
             path(
+                "<int:object_id>/approve/",
+                wrap(self.approve_view),
+                name="integrations_connection_approve",
+            ),
+            path(
+                "<int:object_id>/remove/",
+                wrap(self.remove_view),
+                name="integrations_connection_remove",
+            ),
+            path(
                 "<int:object_id>/intervals/",
                 wrap(self.intervals_view),
                 name="integrations_connection_intervals",
@@ -339,6 +456,18 @@ class ConnectionAdmin(admin.ModelAdmin):
         if not request.user.has_perm(perm):
             raise PermissionDenied
         return get_object_or_404(Connection.objects.select_related("customer"), pk=object_id)
+
+    def _refuse_if_removed(self, request, connection):
+        """None when the connection is in use; else a message and the way back (a removed
+        connection is not paused, resumed, resynced, re-verified or given new intervals)."""
+        if not connection.is_removed:
+            return None
+        self.message_user(
+            request,
+            _("This connection was removed; its history is kept, nothing more."),
+            messages.ERROR,
+        )
+        return self._back(connection)
 
     def _back(self, connection):
         return HttpResponseRedirect(
@@ -358,6 +487,88 @@ class ConnectionAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, success, messages.SUCCESS)
         return self._back(connection)
+
+    def _action_context(self, request, connection, title):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "original": connection,
+            "connection_label": connection_label(connection),
+        }
+
+    def approve_view(self, request, object_id):
+        """Take one connection added after go-live live on its own (the customer's other
+        connections keep running). GET shows its checklist and what still blocks it."""
+        connection = self._connection(request, object_id, APPROVE_PERMISSION)
+        if request.method == "POST":
+            try:
+                runs = connection_approve_golive(connection=connection, by=request.user)
+            except ValidationError as e:
+                for message in e.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(connection)s is live; %(n)d initial syncs queued.")
+                    % {"connection": connection_label(connection), "n": len(runs)},
+                    messages.SUCCESS,
+                )
+            return self._back(connection)
+        context = {
+            **self._action_context(
+                request,
+                connection,
+                _("Approve go-live: %(customer)s · %(connection)s")
+                % {"connection": connection_label(connection), "customer": connection.customer},
+            ),
+            "blockers": connection_golive_blockers(connection),
+            "verification": sections.verification_checklist(connection),
+            "entities": sections.entities_in_scope(connection),
+        }
+        return TemplateResponse(request, "admin/integrations/connection/approve.html", context)
+
+    def remove_view(self, request, object_id):
+        """Remove one connection, after a confirmation with a reason (never a single click)."""
+        connection = self._connection(request, object_id, operations.REMOVE_PERMISSION)
+        if connection.is_removed:
+            return self._refuse_if_removed(request, connection)
+        form = RemoveConnectionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                operations.connection_remove(
+                    connection=connection, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as e:
+                for message in e.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "%(connection)s removed: its schedules are off and its token destroyed; "
+                        "its runs, invoices and mirror are kept."
+                    )
+                    % {"connection": connection_label(connection)},
+                    messages.SUCCESS,
+                )
+                return self._back(connection)
+        others = Connection.objects.current().filter(customer=connection.customer)
+        context = {
+            **self._action_context(
+                request,
+                connection,
+                _("Remove the connection %(customer)s · %(connection)s")
+                % {"connection": connection_label(connection), "customer": connection.customer},
+            ),
+            "form": form,
+            "others": others.exclude(pk=connection.pk),
+            "active_runs": connection.runs.filter(status__in=Run.ACTIVE_STATUSES).count(),
+            "unsent_invoices": connection.invoices.filter(
+                status__in=[Invoice.Status.PENDING, Invoice.Status.SENDING, Invoice.Status.IN_DOUBT]
+            ).count(),
+        }
+        return TemplateResponse(request, "admin/integrations/connection/remove.html", context)
 
     def resync_view(self, request, object_id):
         connection = self._connection(request, object_id, "integrations.resync_connection")
@@ -410,6 +621,8 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def intervals_view(self, request, object_id):
         connection = self._connection(request, object_id, "integrations.override_interval")
+        if refused := self._refuse_if_removed(request, connection):
+            return refused
         schedules = {s.dataset: s for s in intervals.applicable_schedules(connection)}
         form = IntervalOverrideForm(
             request.POST or None,
@@ -452,17 +665,52 @@ class ConnectionAdmin(admin.ModelAdmin):
                     return HttpResponseRedirect(
                         reverse("admin:integrations_connection_intervals", args=[connection.pk])
                     )
+        current = intervals.interval_budget(connection)
+        others = self._other_connections_estimate(connection)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": _("Intervals of %(customer)s") % {"customer": connection.customer},
+            "title": _("Intervals: %(customer)s · %(connection)s")
+            % {"connection": connection_label(connection), "customer": connection.customer},
             "original": connection,
-            "current": intervals.interval_budget(connection),
+            "current": current,
             "proposed": proposed,
+            "customer_current": self._customer_total(current, others),
+            "customer_proposed": self._customer_total(proposed, others),
             "form": form,
             "requests": self._pending_requests(connection),
         }
         return TemplateResponse(request, "admin/integrations/connection/intervals.html", context)
+
+    @staticmethod
+    def _other_connections_estimate(connection):
+        """(how many, monthly requests) of the customer's other connections in use, or None
+        when this is its only one."""
+        others = list(
+            Connection.objects.current()
+            .filter(customer=connection.customer)
+            .exclude(pk=connection.pk)
+            .select_related("customer")
+        )
+        if not others:
+            return None
+        return len(others), sum(estimated_monthly_requests(other) for other in others)
+
+    @staticmethod
+    def _customer_total(budget, others):
+        """The customer's estimate over all its connections, with this one at `budget`."""
+        if budget is None or others is None:
+            return None
+        count, requests = others
+        estimate = budget["estimate"] + requests
+        included = budget["included"]
+        return {
+            "connections": count + 1,
+            "estimate": estimate,
+            "included": included,
+            "over": estimate > included,
+            "percent": round(100 * estimate / included),
+        }
 
     def _pending_requests(self, connection):
         """Each pending customer request with the monthly estimate if it were accepted."""
@@ -487,6 +735,8 @@ class ConnectionAdmin(admin.ModelAdmin):
         connection = self._connection(request, object_id, "integrations.override_interval")
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
+        if refused := self._refuse_if_removed(request, connection):
+            return refused
         interval_request = get_object_or_404(IntervalRequest, pk=request_id, connection=connection)
         form = IntervalDecisionForm(request.POST, prefix=f"r{interval_request.pk}")
         back = HttpResponseRedirect(
@@ -519,14 +769,22 @@ class ConnectionAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             user = request.user
+            in_use = not obj.is_removed  # a removed connection is offered no action
             context.update(
-                can_resync=user.has_perm("integrations.resync_connection"),
-                can_pause=user.has_perm("integrations.pause_connection"),
-                can_reverify=user.has_perm("integrations.reverify_connection"),
-                can_override=user.has_perm("integrations.override_interval"),
+                subtitle=f"{obj.customer} · {connection_label(obj)}"
+                + (f" · {_('removed')}" if obj.is_removed else ""),
+                is_removed=obj.is_removed,
+                can_resync=in_use and user.has_perm("integrations.resync_connection"),
+                can_pause=in_use and user.has_perm("integrations.pause_connection"),
+                can_reverify=in_use and user.has_perm("integrations.reverify_connection"),
+                can_override=in_use and user.has_perm("integrations.override_interval"),
+                can_approve=obj.awaits_approval and user.has_perm(APPROVE_PERMISSION),
+                can_remove=in_use and user.has_perm(operations.REMOVE_PERMISSION),
                 pending_interval_requests=obj.interval_requests.filter(
                     status=IntervalRequest.Status.PENDING
-                ).count(),
+                ).count()
+                if in_use
+                else 0,
                 resync_form=ResyncForm(),
                 is_paused=obj.status == Connection.Status.PAUSED,
             )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Issue
 from portal import operations
-from staff.runs import ConnectionFilter
+from staff.runs import ConnectionFilter, CustomerFilter, owner_entity_column
 
 
 class IssueStateFilter(admin.SimpleListFilter):
@@ -44,6 +44,7 @@ class IssueAdmin(admin.ModelAdmin):
     list_display = [
         "title",
         "customer",
+        "owner_entity",
         "kind",
         "dataset",
         "status",
@@ -52,8 +53,8 @@ class IssueAdmin(admin.ModelAdmin):
         "last_seen_at",
         "acknowledged_by",
     ]
-    list_filter = [IssueStateFilter, ConnectionFilter, "kind", "dataset"]
-    search_fields = ["title", "connection__customer__legal_name"]
+    list_filter = [IssueStateFilter, ConnectionFilter, CustomerFilter, "kind", "dataset"]
+    search_fields = ["title", "connection__customer__legal_name", "=connection__owner_entity_id"]
     list_select_related = ["connection__customer", "acknowledged_by"]
     show_full_result_count = False
     actions = ["acknowledge", "mute", "reopen", "resolve", "confirm_mass_deletion"]
@@ -95,6 +96,10 @@ class IssueAdmin(admin.ModelAdmin):
     @admin.display(description=_("customer"), ordering="connection__customer__legal_name")
     def customer(self, obj):
         return obj.connection.customer
+
+    @admin.display(description=_("owner entity"), ordering="connection__owner_entity_id")
+    def owner_entity(self, obj):
+        return owner_entity_column(obj)
 
     def _set_status(self, request, queryset, status):
         if not request.user.has_perm("integrations.change_issue"):

@@ -20,10 +20,11 @@ RELEASE_PERMISSION = "integrations.release_run"
 
 
 class ConnectionFilter(admin.SimpleListFilter):
-    """Filter by customer without listing thousands of them: reached from the customer and
-    connection pages (?connection=<id>), or by searching the customer's name."""
+    """Filter by connection (one owner entity of a customer) without listing thousands of them:
+    reached from the customer and connection pages (?connection=<id>), or by searching the
+    customer's name."""
 
-    title = _("customer")
+    title = _("connection")
     parameter_name = "connection"
     template = "admin/integrations/filter_current_only.html"
 
@@ -32,7 +33,7 @@ class ConnectionFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             connection = Connection.objects.select_related("customer").filter(pk=value).first()
             if connection:
-                return [(value, str(connection.customer))]
+                return [(value, str(connection))]  # the customer and the owner entity
         return []
 
     def has_output(self):
@@ -45,11 +46,43 @@ class ConnectionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CustomerFilter(admin.SimpleListFilter):
+    """Filter by customer, all its connections at once (?customer=<id>): reached from the
+    customer list and page, never listing the customers."""
+
+    title = _("customer")
+    parameter_name = "customer"
+    template = "admin/integrations/filter_current_only.html"
+
+    def lookups(self, request, model_admin):
+        from portal.models import Customer
+
+        value = self.value()
+        if value and value.isdigit():
+            customer = Customer.objects.filter(pk=value).first()
+            if customer:
+                return [(value, str(customer))]
+        return []  # shown only when in use
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(connection__customer_id=int(value))
+        return queryset
+
+
+def owner_entity_column(obj):
+    """The owner entity of the row's connection: a customer may have several."""
+    owner = obj.connection.owner_entity_id
+    return "–" if owner is None else owner
+
+
 class RunAdmin(admin.ModelAdmin):
     change_form_template = "admin/integrations/run/change_form.html"
     list_display = [
         "id",
         "customer",
+        "owner_entity",
         "dataset",
         "full",
         "trigger",
@@ -64,13 +97,14 @@ class RunAdmin(admin.ModelAdmin):
     list_display_links = ["id"]
     list_filter = [
         ConnectionFilter,
+        CustomerFilter,
         "dataset",
         "status",
         "trigger",
         ("queued_at", admin.DateFieldListFilter),
         "full",
     ]
-    search_fields = ["connection__customer__legal_name", "=id"]
+    search_fields = ["connection__customer__legal_name", "=id", "=connection__owner_entity_id"]
     list_select_related = ["connection__customer"]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # counts per filter choice over 100,000s of rows: no
@@ -118,6 +152,10 @@ class RunAdmin(admin.ModelAdmin):
     @admin.display(description=_("customer"), ordering="connection__customer__legal_name")
     def customer(self, obj):
         return obj.connection.customer
+
+    @admin.display(description=_("owner entity"), ordering="connection__owner_entity_id")
+    def owner_entity(self, obj):
+        return owner_entity_column(obj)
 
     @admin.display(description=_("duration"))
     def duration_display(self, obj):

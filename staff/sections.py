@@ -1,17 +1,28 @@
 """Read-only sections of a connection shown on the customer and connection admin pages:
 the verification checklist, entities in scope, per-dataset health, recent runs, open issues and a
-small server-rendered chart. Each costs a constant number of queries.
+small server-rendered chart. Each costs a constant number of queries (per connection: the
+customer page shows one block per connection, headed by `connection_label`).
 """
 
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from integrations.datasets import Dataset
 from integrations.models import Run
 from integrations.models.schedules import format_interval
 from integrations.selectors import last_success_by_dataset
 from integrations.selectors import open_issues as unresolved_issues
+
+
+def connection_label(connection) -> str:
+    """Which connection, where a customer has several: the owner entity's ID and name, and the
+    environment."""
+    owner = connection.owner_entity_id if connection.owner_entity_id is not None else "?"
+    name = connection.owner_entity_name
+    label = _("Owner entity %(id)s") % {"id": owner}
+    return f"{label}{f' {name}' if name else ''} ({connection.get_environment_display()})"
 
 
 def _render(name, context):

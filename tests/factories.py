@@ -10,8 +10,27 @@ def make_customer(name="Fjordbåt Shipping AS", **fields):
     return Customer.objects.create(legal_name=name, **fields)
 
 
-def make_connection(customer=None, token=TOKEN, owner_entity_id=10001, **fields):
+FIRST_OWNER_ENTITY_ID = 10001
+
+
+def free_owner_entity_id(environment=Connection.Environment.PRODUCTION) -> int:
+    """10001, or the next owner entity ID no connection has yet (one owner entity, one
+    connection per environment)."""
+    taken = set(
+        Connection.objects.filter(environment=environment).values_list("owner_entity_id", flat=True)
+    )
+    owner = FIRST_OWNER_ENTITY_ID
+    while owner in taken:
+        owner += 1
+    return owner
+
+
+def make_connection(customer=None, token=TOKEN, owner_entity_id=None, **fields):
     customer = customer or make_customer()
+    if owner_entity_id is None:
+        owner_entity_id = free_owner_entity_id(
+            fields.get("environment", Connection.Environment.PRODUCTION)
+        )
     connection = Connection(customer=customer, owner_entity_id=owner_entity_id, **fields)
     if token:
         connection.set_token(token)

@@ -11,8 +11,16 @@ from integrations.fields import EncryptedTokenField, Secret
 DEFAULT_TRANSACTION_SOURCE = "SEMINE"
 
 
+class ConnectionQuerySet(models.QuerySet):
+    def current(self):
+        """The connections in use: not removed by staff (a removed one keeps its history)."""
+        return self.filter(removed_at__isnull=True)
+
+
 class Connection(models.Model):
-    """A customer's link to Xledger. The token is write-only: set it with `set_token`."""
+    """A customer's link to one Xledger owner entity. A customer has one or more (a group with
+    several owner/domain entities has one each). The token is write-only: set it with
+    `set_token`."""
 
     class Environment(models.TextChoices):
         PRODUCTION = "production", _("Production")
@@ -23,9 +31,10 @@ class Connection(models.Model):
         OK = "ok", _("OK")
         NEEDS_ATTENTION = "needs_attention", _("Needs attention")
         PAUSED = "paused", _("Paused")
+        REMOVED = "removed", _("Removed")
 
-    customer = models.OneToOneField(
-        "portal.Customer", on_delete=models.CASCADE, related_name="connection"
+    customer = models.ForeignKey(
+        "portal.Customer", on_delete=models.CASCADE, related_name="connections"
     )
     environment = models.CharField(
         max_length=20, choices=Environment.choices, default=Environment.PRODUCTION
@@ -68,20 +77,57 @@ class Connection(models.Model):
         ),
     )
     live_since = models.DateTimeField(null=True, blank=True)
+    # A connection added after the customer went live is approved on its own: the customer
+    # asks for it once the token is checked and the scope chosen.
+    approval_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ConnectionQuerySet.as_manager()
+
     class Meta:
+        ordering = ["pk"]
         # The admin dashboard and list filter connections by status.
         indexes = [models.Index(fields=["status"], name="connection_status_idx")]
+        constraints = [
+            # One owner entity, one connection (in each environment), across all customers.
+            models.UniqueConstraint(
+                fields=["environment", "owner_entity_id"],
+                condition=models.Q(owner_entity_id__isnull=False, removed_at__isnull=True),
+                name="uniq_connection_owner_entity",
+            )
+        ]
         permissions = [
             ("pause_connection", "Can pause and resume a connection"),
             ("reverify_connection", "Can re-check a connection's token"),
             ("resync_connection", "Can trigger a manual resync"),
+            ("remove_connection", "Can remove a connection (its history stays)"),
         ]
 
     def __str__(self):
-        return f"{self.customer} ({self.get_environment_display()})"
+        owner = self.owner_entity_id if self.owner_entity_id is not None else "?"
+        return f"{self.customer} · {owner} ({self.get_environment_display()})"
+
+    @property
+    def owner_entity_name(self) -> str:
+        """The owner entity's name as the last token check listed it (blank before)."""
+        for entity in (self.verification or {}).get("entities", []):
+            if entity.get("is_owner"):
+                return entity.get("description") or entity.get("code") or ""
+        return ""
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
 
     @property
     def has_token(self) -> bool:
@@ -122,7 +168,12 @@ class Connection(models.Model):
 
     @property
     def is_live(self) -> bool:
-        return self.live_since is not None
+        return self.live_since is not None and self.removed_at is None
+
+    @property
+    def awaits_approval(self) -> bool:
+        """Added after go-live, checked and scoped, and waiting for the project manager."""
+        return self.approval_requested_at is not None and not self.is_live and not self.is_removed
 
     @property
     def may_call_xledger(self) -> bool:

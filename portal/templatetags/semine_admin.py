@@ -1,4 +1,5 @@
-"""The dashboard on the admin index: customers by status, connections needing attention, runs in
+"""The dashboard on the admin index: customers by status, connections (one per Xledger owner
+entity; a customer may have several) needing attention or waiting for go-live approval, runs in
 the last 24 hours by status. A constant handful of grouped queries, whatever the data volume."""
 
 from datetime import timedelta
@@ -37,10 +38,16 @@ def dashboard_data(user, now=None):
             for value, label in Customer.Status.choices
         ]
     if user.has_perm("integrations.view_connection"):
+        current = Connection.objects.current()
+        totals = current.aggregate(
+            connections=Count("pk"), customers=Count("customer_id", distinct=True)
+        )
+        data["connections_total"] = totals["connections"]
+        data["connected_customers"] = totals["customers"]
         open_issue = Issue.objects.filter(
             connection=OuterRef("pk"), status__in=[Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
         )
-        attention = Connection.objects.annotate(has_issue=Exists(open_issue)).filter(
+        attention = current.annotate(has_issue=Exists(open_issue)).filter(
             Q(status__in=[Connection.Status.NEEDS_ATTENTION, Connection.Status.PAUSED])
             | Q(has_issue=True)
         )
@@ -48,6 +55,13 @@ def dashboard_data(user, now=None):
             attention.select_related("customer").order_by("-status_changed_at")[:ATTENTION_LIMIT]
         )
         data["attention_total"] = attention.count()
+        # Added after the customer went live, and asked to go live: approved one by one.
+        awaiting = current.filter(approval_requested_at__isnull=False, live_since__isnull=True)
+        data["awaiting_approval"] = list(
+            awaiting.select_related("customer").order_by("approval_requested_at")[:ATTENTION_LIMIT]
+        )
+        data["awaiting_total"] = awaiting.count()
+        data["connections_url"] = reverse("admin:integrations_connection_changelist")
     if user.has_perm("integrations.view_run"):
         since = now - timedelta(hours=24)
         counts = dict(

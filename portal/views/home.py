@@ -18,14 +18,16 @@ def home(request):
     return render(request, "portal/home.html", _home_context(request))
 
 
-def _home_context(request, interval_form=None):
+def _home_context(request, interval_form=None, interval_connection=None):
     customer = request.customer
-    connection = selectors.connection_of(customer)
+    connections = selectors.connections_of(customer)
     tasks = selectors.onboarding_tasks(customer)
     live = selectors.is_live(customer)
     context = {
         "customer": customer,
-        "connection": connection,
+        "connections": selectors.connection_rows(customer),
+        "several": len(connections) > 1,
+        "all_live": all(connection.is_live for connection in connections),
         "tasks": tasks,
         "all_done": all(t.done for t in tasks),
         "submitted": customer.onboarding_status == Customer.Status.SUBMITTED,
@@ -34,17 +36,30 @@ def _home_context(request, interval_form=None):
     }
     if context["changes_requested"]:
         context["change_request"] = selectors.change_request_comment(customer)
-    if live and connection is not None:
-        context["health"] = selectors.last_success_by_dataset(connection)
-        context["issues"] = selectors.customer_issues(connection)
-    if connection is not None:
-        context["intervals"] = selectors.intervals_in_force(connection)
-        context["interval_form"] = interval_form or _interval_form(context["intervals"])
+    # Per owner entity: how it is doing (once live) and the intervals in force.
+    context["owner_entities"] = [
+        {
+            "connection": connection,
+            "health": selectors.last_success_by_dataset(connection) if connection.is_live else [],
+            "issues": selectors.customer_issues(connection) if connection.is_live else [],
+            "intervals": selectors.intervals_in_force(connection),
+        }
+        for connection in connections
+    ]
+    if connections:
+        context["interval_form"] = interval_form or _interval_form(connections)
+        context["interval_connection"] = interval_connection or connections[0]
     return context
 
 
-def _interval_form(rows, data=None):
-    return IntervalRequestForm(data, datasets=[(row["dataset"], row["label"]) for row in rows])
+def _interval_form(connections, data=None):
+    """One form for every owner entity: the datasets any of them syncs (the request names the
+    connection, which the service checks the dataset against)."""
+    datasets = {}
+    for connection in connections:
+        for row in selectors.intervals_in_force(connection):
+            datasets.setdefault(row["dataset"], row["label"])
+    return IntervalRequestForm(data, datasets=list(datasets.items()))
 
 
 @require_POST
@@ -55,8 +70,10 @@ def interval_request(request):
     connection_id = request.POST.get("connection", "")
     if not connection_id.isdigit():
         return HttpResponseBadRequest("Which connection?")
-    connection = get_object_or_404(Connection, pk=connection_id, customer=request.customer)
-    form = _interval_form(selectors.intervals_in_force(connection), request.POST)
+    connection = get_object_or_404(
+        Connection.objects.current(), pk=connection_id, customer=request.customer
+    )
+    form = _interval_form([connection], request.POST)
     if form.is_valid():
         try:
             interval_requests.interval_request_create(
@@ -75,7 +92,7 @@ def interval_request(request):
                 _("Your request has been sent. SEMINE's project manager will answer it here."),
             )
             return redirect(reverse("home") + "#intervals-title")
-    return render(request, "portal/home.html", _home_context(request, form))
+    return render(request, "portal/home.html", _home_context(request, form, connection))
 
 
 @require_POST

@@ -1,9 +1,12 @@
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from integrations.models import ClientEntity, Connection
 from integrations.xledger.verify import DATASET_CHECKS, TOKEN_PAGE
@@ -35,13 +38,28 @@ def token_instructions(request):
     )
 
 
+def _own_connection(request, pk):
+    connection = selectors.customer_connection(request.customer, pk)
+    if connection is None:
+        raise Http404("No such connection.")
+    return connection
+
+
 @never_cache
 @sensitive_post_parameters("token")
 @customer_required
-def token(request):
+def token(request, pk=None, add=False):
+    """The owner ID and API token of one owner entity: the customer's first (or a new one when
+    there is none) at /xledger/token/, another by id, or a new one ("Add another owner
+    entity"). Every owner entity the customer has is listed above the form."""
     customer = request.customer
-    connection = selectors.connection_of(customer)
-    live = selectors.is_live(customer)
+    if add:
+        connection = None
+    elif pk is not None:
+        connection = _own_connection(request, pk)
+    else:
+        connection = selectors.connection_of(customer)
+    live = bool(connection and connection.is_live)
     has_token = bool(connection and connection.has_token)
     initial = {
         "environment": connection.environment if connection else "production",
@@ -56,43 +74,68 @@ def token(request):
     status = 200
     if form.is_bound:
         if form.is_valid():
-            result = services.connection_save_token(
-                customer=customer,
-                by=request.user,
-                owner_entity_id=form.cleaned_data["owner_entity_id"],
-                environment=form.cleaned_data["environment"],
-                token=form.cleaned_data["token"] or None,
-            )
-            outcome = result.outcome
-            if outcome == "verified":
-                messages.success(
-                    request,
-                    _("The token works. Now choose the entities and dimensions to synchronise."),
+            try:
+                result = services.connection_save_token(
+                    customer=customer,
+                    connection=connection,
+                    by=request.user,
+                    owner_entity_id=form.cleaned_data["owner_entity_id"],
+                    environment=form.cleaned_data["environment"],
+                    token=form.cleaned_data["token"] or None,
                 )
-                return redirect("xledger_scope")
-            status = {"throttled": 429, "unreachable": 503, "busy": 503, "error": 502}.get(
-                outcome, 200
-            )
-            connection = selectors.connection_of(customer)
-            has_token = connection.has_token
-            # A fresh form keeps what was entered (the token stays write-only: it is stored).
-            form = TokenForm(
-                initial={
-                    "environment": connection.environment,
-                    "owner_entity_id": connection.owner_entity_id,
-                },
-                has_token=has_token,
-            )
+            except services.OwnerEntityTaken as taken:
+                form.add_error("owner_entity_id", _owner_taken_message(taken))
+                status = 400
+            except services.OnboardingError:
+                messages.error(request, _("This owner entity cannot be changed now."))
+                return redirect("home")
+            else:
+                outcome = result.outcome
+                connection = result.connection
+                if outcome == "verified":
+                    messages.success(
+                        request,
+                        _(
+                            "The token works. Now choose the entities and dimensions to "
+                            "synchronise."
+                        ),
+                    )
+                    if pk is None and not add:
+                        return redirect("xledger_scope")  # the first owner entity's scope
+                    return redirect("xledger_connection_scope", pk=connection.pk)
+                status = {"throttled": 429, "unreachable": 503, "busy": 503, "error": 502}.get(
+                    outcome, 200
+                )
+                has_token = connection.has_token
+                # A fresh form keeps what was entered (the token stays write-only: stored).
+                form = TokenForm(
+                    initial={
+                        "environment": connection.environment,
+                        "owner_entity_id": connection.owner_entity_id,
+                    },
+                    has_token=has_token,
+                )
         else:
             status = 400
     errors = form.error_summary() if form.is_bound else []
     window = settings.THROTTLE_TOKEN_CHECKS[1]
+    # Further saves go to this connection: /xledger/token/ is the first one's page; a new owner
+    # entity, once stored, has a page of its own (saving again must not add another).
+    if pk is None and not add:
+        action = reverse("xledger_token")
+    elif connection is not None:
+        action = reverse("xledger_connection_token", args=[connection.pk])
+    else:
+        action = reverse("xledger_connection_add")
     return render(
         request,
         "portal/token.html",
         {
             "customer": customer,
             "connection": connection,
+            "connections": selectors.connection_rows(customer),
+            "adding": connection is None and selectors.connection_of(customer) is not None,
+            "action": action,
             "form": form,
             "errors": errors,
             "outcome": outcome,
@@ -103,6 +146,60 @@ def token(request):
         },
         status=status,
     )
+
+
+def _owner_taken_message(taken) -> str:
+    if taken.same_customer:
+        return _(
+            "You have connected this owner entity already (see the list above). Each owner "
+            "entity is connected once; to change its token, open it from the list."
+        )
+    return _(
+        "This owner entity is already connected to another SEMINE customer; contact your "
+        "project manager."
+    )
+
+
+@require_POST
+@customer_required
+def discard(request, pk):
+    """The customer takes back an owner entity that never went live."""
+    connection = _own_connection(request, pk)
+    try:
+        services.connection_discard(connection=connection, by=request.user)
+    except services.OnboardingError:
+        messages.error(request, _("A live owner entity can be removed by SEMINE staff only."))
+    else:
+        messages.success(
+            request,
+            _("Owner entity %(id)s was removed; its token was deleted.")
+            % {"id": connection.owner_entity_id},
+        )
+    return redirect("xledger_token")
+
+
+@require_POST
+@customer_required
+def request_approval(request, pk):
+    """After go-live: ask SEMINE to take one more owner entity live."""
+    connection = _own_connection(request, pk)
+    try:
+        services.connection_request_approval(connection=connection, by=request.user)
+    except services.OnboardingError:
+        messages.error(
+            request,
+            _("Check the token and choose the scope of this owner entity first."),
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "SEMINE's project manager has been asked to take owner entity %(id)s live. "
+                "Your other owner entities keep running meanwhile."
+            )
+            % {"id": connection.owner_entity_id},
+        )
+    return redirect("home")
 
 
 def _fixed_assets_dimension(customer, verification) -> list[str]:
@@ -119,14 +216,19 @@ def _fixed_assets_dimension(customer, verification) -> list[str]:
 
 
 @customer_required
-def scope(request):
+def scope(request, pk=None):
     customer = request.customer
-    connection = selectors.connection_of(customer)
+    if pk is not None:
+        connection = _own_connection(request, pk)
+    else:
+        connection = selectors.connection_of(customer)
     verification = (connection.verification or {}) if connection else {}
     if not verification.get("ok"):
         messages.info(request, _("Check the token first; then you can choose the scope."))
+        if connection is not None:
+            return redirect("xledger_connection_token", pk=connection.pk)
         return redirect("xledger_token")
-    live = selectors.is_live(customer)
+    live = connection.is_live
     existing = {e.db_id: e for e in ClientEntity.objects.filter(connection=connection)}
     selected = list(connection.selected_dimensions or [])
     if not selected and not existing and customer.fixed_assets_as_dimension:
@@ -142,6 +244,7 @@ def scope(request):
     if form.is_bound and form.is_valid():
         services.connection_save_scope(
             customer=customer,
+            connection=connection,
             by=request.user,
             entities=form.choices(),
             dimensions=form.cleaned_data["dimensions"],
@@ -155,6 +258,7 @@ def scope(request):
         {
             "customer": customer,
             "connection": connection,
+            "several": len(selectors.connections_of(customer)) > 1,
             "form": form,
             "errors": form.error_summary() if form.is_bound else [],
             "live": live,

@@ -13,13 +13,19 @@ OWNER_DB_ID = 10001
 _db_ids = itertools.count(500_000)
 
 
-def make_live_connection(name="Fjordbåt Shipping AS", **fields):
-    customer = make_customer(name, onboarding_status="live")
-    connection = make_connection(customer=customer, owner_entity_id=OWNER_DB_ID, **fields)
+def make_live_connection(name="Fjordbåt Shipping AS", customer=None, **fields):
+    """A live connection with its owner entity: of a new live customer, or another one of
+    `customer`. The first one made owns OWNER_DB_ID; each further one the next free ID."""
+    customer = customer or make_customer(name, onboarding_status="live")
+    connection = make_connection(customer=customer, **fields)
     connection.live_since = timezone.now()
     connection.save()
     ClientEntity.objects.create(
-        connection=connection, db_id=OWNER_DB_ID, code="OWN", description="Owner", is_owner=True
+        connection=connection,
+        db_id=connection.owner_entity_id,
+        code="OWN",
+        description="Owner",
+        is_owner=True,
     )
     return connection
 

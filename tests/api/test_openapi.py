@@ -88,10 +88,13 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 )
 def test_it_keeps_its_openapi_promises(case, mirror_data):
     connection, key = mirror_data
-    # Random ids almost never hit the live customer: point the valid cases with an even id at it
-    # (decided by the generated data, so Hypothesis can still shrink a failure).
+    # Random ids almost never hit the live customer: point the valid cases with an even id at it,
+    # or at its connection (decided by the generated data, so Hypothesis can still shrink a
+    # failure).
     path = case.path_parameters or {}
     positive = is_positive(case)
     if positive and isinstance(path.get("customer_id"), int) and path["customer_id"] % 2 == 0:
         path["customer_id"] = connection.customer_id
+    if positive and isinstance(path.get("connection_id"), int) and path["connection_id"] % 2 == 0:
+        path["connection_id"] = connection.pk
     case.call_and_validate(headers={"Authorization": f"Bearer {key}"}, checks=CHECKS)

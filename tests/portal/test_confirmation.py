@@ -1,4 +1,5 @@
 from django.core import mail
+from django.utils import timezone
 
 from integrations.models import Connection
 from portal.models import AuditEntry, Customer
@@ -78,6 +79,7 @@ def test_nothing_changes_once_live(customer_client, customer, sandbox):
     complete_setup(customer_client, sandbox)
     customer_client.post("/confirm/")
     Customer.objects.filter(pk=customer.pk).update(onboarding_status=Customer.Status.LIVE)
+    Connection.objects.filter(customer=customer).update(live_since=timezone.now())
     token = Connection.objects.get(customer=customer).token_fingerprint
     response = customer_client.post("/xledger/token/", token_form(sandbox, "no_suppliers"))
     assert response.status_code == 200 and "The integration is live" in response.content.decode()

@@ -15,6 +15,7 @@ CUSTOMER_FACING = (
     "templates/registration/",
     "templates/emails/invitation",
     "templates/notifications/golive_approved",
+    "templates/notifications/connection_golive_approved",
     "templates/notifications/changes_requested",
     "templates/notifications/interval_request_answered",
     "portal/forms.py",

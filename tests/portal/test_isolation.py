@@ -1,7 +1,8 @@
 """A customer user sees their own customer and nothing else.
 
-Customer URLs carry no ids, so there is nothing to change in a URL to reach another customer;
-the only id-bearing URLs (the staff export, the admin) answer 404 or send to the admin login."""
+Customer URLs carry no customer ids, so there is nothing to change in a URL to reach another
+customer; a connection's own pages carry its id, and another customer's connection answers 404
+(as a missing one does). The staff export and the admin answer 404 or send to the admin login."""
 
 import pytest
 from django.contrib.auth.models import User
@@ -21,6 +22,14 @@ CUSTOMER_URL_NAMES = {
     "xledger_token",
     "xledger_scope",
     "interval_request",
+    "xledger_connection_add",
+}
+# Pages of one of the customer's connections, by id.
+CONNECTION_URL_NAMES = {
+    "xledger_connection_token",
+    "xledger_connection_scope",
+    "xledger_connection_discard",
+    "xledger_connection_approval",
 }
 
 
@@ -34,7 +43,7 @@ def test_the_list_covers_every_customer_url():
         and p.callback.__module__.startswith("portal.views.")
         and p.callback.__module__ not in not_customer_pages
     }
-    assert named == CUSTOMER_URL_NAMES
+    assert named == CUSTOMER_URL_NAMES | CONNECTION_URL_NAMES
 
 
 @pytest.fixture
@@ -65,6 +74,12 @@ def test_another_customers_user_sees_none_of_it(two_customers):
             for secret in secrets:
                 assert secret not in body, (name, method, secret)
     # The id-bearing URLs of the first customer:
+    connection = Connection.objects.get(customer=mine)
+    for name in sorted(CONNECTION_URL_NAMES):
+        for method in ("get", "post"):
+            response = getattr(client, method)(reverse(name, args=[connection.pk]))
+            assert response.status_code in (404, 405), (name, method)
+    assert Connection.objects.filter(pk=connection.pk).exists()
     assert client.get(reverse("export_customer", args=[mine.pk])).status_code == 404
     response = client.get(f"/admin/portal/customer/{mine.pk}/change/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
@@ -86,6 +101,9 @@ def test_a_user_without_a_customer_gets_404_everywhere(db):
     for name in sorted(CUSTOMER_URL_NAMES):
         for method in ("get", "post"):
             assert getattr(client, method)(reverse(name)).status_code in (404, 405), name
+    for name in sorted(CONNECTION_URL_NAMES):
+        for method in ("get", "post"):
+            assert getattr(client, method)(reverse(name, args=[1])).status_code in (404, 405)
 
 
 def test_customers_never_reach_the_admin(customer_user):

@@ -15,7 +15,7 @@ def _url(conn, action):
 
 def _live_connection():
     customer = make_submitted_customer()
-    conn = customer.connection
+    conn = customer.connections.get()
     conn.live_since = timezone.now()
     conn.save()
     conn.schedules.exclude(dataset="fixed_assets").update(
@@ -93,7 +93,7 @@ def test_actions_need_post(db, client, support_user):
 
 def test_support_reverifies_the_token_against_xledger(db, client, support_user, sandbox):
     customer = make_submitted_customer()
-    conn = customer.connection
+    conn = customer.connections.get()
     conn.set_token(sandbox.demo_tokens["full"])
     conn.owner_entity_id = sandbox.owner_db_id
     conn.status = "needs_attention"
@@ -110,7 +110,7 @@ def test_support_reverifies_the_token_against_xledger(db, client, support_user, 
 
 
 def test_a_revoked_token_fails_the_reverify_and_opens_an_issue(db, client, support_user, sandbox):
-    conn = make_submitted_customer().connection
+    conn = make_submitted_customer().connections.get()
     conn.set_token(sandbox.demo_tokens["revoked"])
     conn.owner_entity_id = sandbox.owner_db_id
     conn.status = "ok"

@@ -12,7 +12,7 @@ def _queries(client, url):
 
 def test_the_connection_and_customer_pages_cost_the_same_with_many_runs(db, client, superuser):
     customer = make_submitted_customer()
-    conn = customer.connection
+    conn = customer.connections.get()
     client.force_login(superuser)
     # One success per dataset first: the health section looks up each dataset's last success
     # (a query per dataset, bounded by the number of datasets, not by the number of runs).

@@ -16,14 +16,14 @@ def _setup(pm=None, *, dataset="suppliers", interval=timedelta(minutes=5)):
     customer = make_submitted_customer(pm=pm)
     user = make_customer_user(customer)
     request = interval_request_create(
-        connection=customer.connection,
+        connection=customer.connections.get(),
         dataset=dataset,
         interval=interval,
         reason="Suppliers are added all day",
         by=user,
     )
     mail.outbox.clear()
-    return customer.connection, request
+    return customer.connections.get(), request
 
 
 def _url(connection):
@@ -127,4 +127,4 @@ def test_a_request_of_another_connection_is_not_found_here(db, client, pm_user):
     connection, _request = _setup(pm_user)
     other = make_submitted_customer("Other AS")
     client.force_login(pm_user)
-    assert _decide(client, other.connection, _request, "accept").status_code == 404
+    assert _decide(client, other.connections.get(), _request, "accept").status_code == 404

@@ -18,7 +18,7 @@ def _post(client, connection, **data):
 def test_the_page_shows_intervals_and_the_monthly_request_estimate(db, client, support_user):
     customer = make_submitted_customer()
     client.force_login(support_user)
-    html = client.get(_url(customer.connection)).content.decode()
+    html = client.get(_url(customer.connections.get())).content.decode()
     assert "Supplier register" in html and "30 min" in html
     assert "Estimated Xledger requests a month" in html
     assert "5,000" in html
@@ -28,7 +28,7 @@ def test_support_overrides_an_interval_and_the_pm_is_told(
     db, client, support_user, pm_user, django_capture_on_commit_callbacks
 ):
     customer = make_submitted_customer(pm=pm_user)
-    conn = customer.connection
+    conn = customer.connections.get()
     client.force_login(support_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
@@ -57,7 +57,7 @@ def test_it_warns_before_saving_an_override_that_goes_over_the_included_requests
     db, client, pm_user, django_capture_on_commit_callbacks
 ):
     customer = make_submitted_customer(pm=pm_user)
-    conn = customer.connection
+    conn = customer.connections.get()
     client.force_login(pm_user)
     data = {"dataset": "suppliers", "amount": "5", "reason": "Wants suppliers fast"}
     response = _post(client, conn, **data)
@@ -78,7 +78,7 @@ def test_it_warns_before_saving_an_override_that_goes_over_the_included_requests
 
 
 def test_it_refuses_intervals_out_of_range_and_a_missing_reason(db, client, pm_user):
-    conn = make_submitted_customer().connection
+    conn = make_submitted_customer().connections.get()
     client.force_login(pm_user)
     for data in [
         {"dataset": "suppliers", "amount": "2", "reason": "x"},
@@ -91,7 +91,7 @@ def test_it_refuses_intervals_out_of_range_and_a_missing_reason(db, client, pm_u
 
 
 def test_going_back_to_the_default_is_audited(db, client, pm_user):
-    conn = make_submitted_customer().connection
+    conn = make_submitted_customer().connections.get()
     Schedule.objects.filter(connection=conn, dataset="accounts").update(
         interval_override=timedelta(hours=1), override_reason="trial"
     )
@@ -108,13 +108,13 @@ def test_a_user_without_the_permission_cannot_override(db, client):
     from django.contrib.auth.models import User
 
     staff = User.objects.create_user("viewer", "v@semine.example", "pw-123456789", is_staff=True)
-    conn = make_submitted_customer().connection
+    conn = make_submitted_customer().connections.get()
     client.force_login(staff)
     assert client.get(_url(conn)).status_code == 403
 
 
 def test_it_refuses_an_interval_too_large_for_a_duration_with_a_field_error(db, client, pm_user):
-    conn = make_submitted_customer().connection
+    conn = make_submitted_customer().connections.get()
     client.force_login(pm_user)
     for unit in ["days", "hours", "minutes"]:
         response = _post(

@@ -4,7 +4,9 @@ Prints the URL, the entity IDs and the demo tokens (deterministic for a seed, so
 can seed the portal's demo connection with the "full" token), then serves until Ctrl-C.
 The control surface under ``/_sandbox/`` has no authentication: keep the default host.
 ``--dialect`` chooses which reading of the contract the sandbox plays (``dialects.py``;
-default: ``XLEDGER_SANDBOX_DIALECT``, else "ours").
+default: ``XLEDGER_SANDBOX_DIALECT``, else "ours"). ``--owners N`` seeds N owner entities
+(10001, 20001, ...), each a complete domain of its own (default: ``XLEDGER_SANDBOX_OWNERS``,
+else 1).
 """
 
 import os
@@ -14,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.xledger.sandbox import DEMO_TOKEN_PURPOSES, Sandbox
 from integrations.xledger.sandbox.dialects import DEFAULT, ENV_VAR, dialect_named
+from integrations.xledger.sandbox.sandbox import OWNERS_ENV_VAR, owners_from_env
 from integrations.xledger.sandbox.server import make_server
 
 
@@ -33,11 +36,21 @@ class Command(BaseCommand):
             help='"ours" or "xledger", optionally with overrides: "xledger,page_order=dbid" '
             f"(default: ${ENV_VAR}, else {DEFAULT})",
         )
+        parser.add_argument(
+            "--owners",
+            type=int,
+            default=None,
+            help="owner entities (10001, 20001, ...), each its own domain "
+            f"(default: ${OWNERS_ENV_VAR}, else 1)",
+        )
 
     def handle(self, *args, **options):
         started = time.perf_counter()
         try:
             dialect = dialect_named(options["dialect"])
+            owners = options["owners"] if options["owners"] is not None else owners_from_env()
+            if owners < 1:
+                raise ValueError("--owners must be at least 1")
         except ValueError as error:
             raise CommandError(str(error)) from None
         sb = Sandbox(
@@ -46,6 +59,7 @@ class Command(BaseCommand):
             suppliers=options["suppliers"],
             clients=options["clients"],
             burst_limit=not options["no_burst_limit"],
+            owners=owners,
         )
         server = make_server(sb.wsgi_app, options["host"], options["port"])
         host, port = server.server_address[:2]
@@ -61,6 +75,12 @@ class Command(BaseCommand):
         out.write("  demo tokens (header 'Authorization: token <token>'):")
         for name, token in sb.demo_tokens.items():
             out.write(f"    {name:<13} {token}  {DEMO_TOKEN_PURPOSES[name]}")
+        for owner in sb.owners[1:]:
+            out.write(f"  owner entity ID:   {owner} ({sb.owner_name(owner)})")
+            out.write(f"  client entity IDs: {', '.join(map(str, sb.owner_client_ids[owner]))}")
+            out.write("  its demo tokens:")
+            for name, token in sb.owner_tokens[owner].items():
+                out.write(f"    {name:<13} {token}")
         self.stdout.flush()
         try:
             server.serve_forever()

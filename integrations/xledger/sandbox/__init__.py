@@ -5,6 +5,14 @@ See ``/work/shared/xledger-api.md`` for the contract, ``sandbox.py`` for the Pyt
 """
 
 from .dialects import DIALECTS, Dialect, dialect_from_env
-from .sandbox import DEMO_TOKEN_PURPOSES, Sandbox
+from .sandbox import DEMO_TOKEN_PURPOSES, OWNERS_ENV_VAR, Sandbox, owners_from_env
 
-__all__ = ["Sandbox", "DEMO_TOKEN_PURPOSES", "DIALECTS", "Dialect", "dialect_from_env"]
+__all__ = [
+    "Sandbox",
+    "DEMO_TOKEN_PURPOSES",
+    "DIALECTS",
+    "Dialect",
+    "dialect_from_env",
+    "OWNERS_ENV_VAR",
+    "owners_from_env",
+]

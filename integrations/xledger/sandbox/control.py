@@ -4,7 +4,9 @@ It is protected by nothing but the address the server binds to (127.0.0.1 by def
 never expose a sandbox on a public interface. All bodies are JSON.
 
     GET    /_sandbox/info                        owner/client entity ids, demo tokens, settings,
-                                                 the dialect's name and knobs
+                                                 the dialect's name and knobs; "owners": every
+                                                 owner entity's db_id, name, client_ids, tokens
+                                                 (the other keys are the first owner's)
     GET    /_sandbox/records/<kind>              every record, as the API answers them
     POST   /_sandbox/records/<kind>              {field: value, ...}        -> {"dbId": n}
     PATCH  /_sandbox/records/<kind>/<dbId>       {field: value, ...}  (modifiedAt moves to now)
@@ -15,8 +17,10 @@ never expose a sandbox on a public interface. All bodies are JSON.
     POST   /_sandbox/faults                      {"name": ..., "count": n, "probability": p, ...}
     DELETE /_sandbox/faults                      clear every fault
     POST   /_sandbox/burst_limit                 {"enabled": true|false}
-    GET    /_sandbox/transaction_sources         ["LEV", "IMP", "SEMINE"]
-    POST   /_sandbox/transaction_sources         {"codes": [...]}  (replaces them)
+    GET    /_sandbox/transaction_sources         ["LEV", "IMP", "SEMINE"] (the first owner's)
+    GET    /_sandbox/transaction_sources/<owner> one owner entity's
+    POST   /_sandbox/transaction_sources         {"codes": [...], "owner_db_id": n|null}
+                                                 (replaces one owner's, or every owner's)
     POST   /_sandbox/clock                       {"now": "<ISO>"|null} or {"advance": seconds}
     GET    /_sandbox/counts                      {"total": n, "by_field": {...}}
     POST   /_sandbox/counts/token                {"token": "..."}            -> {"count": n}
@@ -73,6 +77,7 @@ def _route(sb, method: str, parts: list[str], body: dict):  # noqa: C901 - a fla
                 "burst_limit": sb.burst_limit,
                 "faults": sb.faults.describe(),
                 "dialect": {"name": sb.dialect.name, **sb.dialect.knobs()},
+                "owners": sb.describe_owners(),
             }
         case ("GET", ["records", kind]):
             return sb.records(kind)
@@ -116,8 +121,11 @@ def _route(sb, method: str, parts: list[str], body: dict):  # noqa: C901 - a fla
             return {"now": sb.clock.now().isoformat()}
         case ("GET", ["transaction_sources"]):
             return sb.transaction_sources
+        case ("GET", ["transaction_sources", owner]):
+            return sb.transaction_sources_of(int(owner))
         case ("POST", ["transaction_sources"]):
-            sb.set_transaction_sources(body["codes"])
+            owner = body.get("owner_db_id")
+            sb.set_transaction_sources(body["codes"], None if owner is None else int(owner))
             return {"ok": True}
         case ("GET", ["counts"]):
             return {"total": sb.request_count, "by_field": sb.requests_by_field}

@@ -143,7 +143,7 @@ def _problems(node: dict, ctx: RequestContext, lookups: _Lookups, reachable: set
             codes[name] = {"code": record.code}
     if ctx.dialect.transaction_source_required:
         source = (node.get("transactionSource") or {}).get("code")
-        if source not in ctx.store.transaction_sources:
+        if source not in ctx.store.transaction_sources_of(owner):
             problems.append(f"unknown transactionSource {source!r}")
     if node.get("taxRule") is not None:
         code = lookups.tax_rule(node["taxRule"], owners)

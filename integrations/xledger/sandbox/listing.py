@@ -175,7 +175,8 @@ def list_page(ctx: RequestContext, field_name: str, args: dict) -> Page:
     owners = owner_set_ids(ctx, args.get("ownerSet"))
     all_entities = store.entities.by_id.keys()
     if by == "ownerDbId" and owners >= all_entities:
-        owners = None  # sees every entity: skip the per-record check
+        # sees every entity (only possible with a single owner entity): no per-record check
+        owners = None
     test = _predicate(args, dialect)
     # Deltas are a change log: always in sequence order, whatever the dialect.
     shuffled = dialect.page_order == "shuffled" and field_name != "supplier_deltas"

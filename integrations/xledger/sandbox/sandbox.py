@@ -5,6 +5,7 @@ end-to-end tests, and ``manage.py xledger_sandbox`` runs it as its own process.
 """
 
 import dataclasses
+import os
 import threading
 import zlib
 from contextlib import contextmanager
@@ -28,11 +29,27 @@ from .dialects import OURS, Dialect, resolve_dialect
 from .faults import Faults
 from .records import EDITABLE_KINDS, KINDS, NESTED_FIELDS, nested_value
 from .resolvers import build_executable_schema
-from .seed import OWNER_DB_ID, seed_store
+from .seed import seed_store
 from .server import serve_in_thread
 from .store import Store
 
 IN_PROCESS_URL = "http://sandbox.local/graphql"
+
+# How many owner entities the sandbox process seeds (``manage.py xledger_sandbox --owners``).
+OWNERS_ENV_VAR = "XLEDGER_SANDBOX_OWNERS"
+
+
+def owners_from_env() -> int:
+    """The owner count ``XLEDGER_SANDBOX_OWNERS`` names (1 when unset)."""
+    value = os.environ.get(OWNERS_ENV_VAR, "").strip() or "1"
+    try:
+        owners = int(value)
+    except ValueError:
+        raise ValueError(f"{OWNERS_ENV_VAR} must be a whole number, not {value!r}") from None
+    if owners < 1:
+        raise ValueError(f"{OWNERS_ENV_VAR} must be at least 1")
+    return owners
+
 
 # The demo tokens and what each is for (printed by the management command).
 DEMO_TOKEN_PURPOSES = {
@@ -75,21 +92,32 @@ class Sandbox:
         burst_limit: bool = True,
         now: datetime | None = None,
         dialect: Dialect | str | None = None,
+        owners: int = 1,
     ):
         """``dialect``: a ``Dialect``, a preset name ("ours", "xledger", with optional
-        ``,knob=value`` overrides), or None for ``XLEDGER_SANDBOX_DIALECT`` (default "ours")."""
+        ``,knob=value`` overrides), or None for ``XLEDGER_SANDBOX_DIALECT`` (default "ours").
+
+        ``owners``: how many owner (domain) entities to seed, each a complete, independent
+        domain with ``clients`` client entities and ``suppliers`` suppliers of its own. The
+        first (10001) is seeded exactly as with one; the others are 20001, 30001, ...
+        """
         self.seed = seed
         self.dialect = resolve_dialect(dialect)
         self.schema = build_executable_schema(self.dialect)
         self.clock = Clock(now)
         self.store = Store(self.clock, self.dialect, zlib.crc32(f"sandbox-order-{seed}".encode()))
-        seed_store(
-            self.store, seed=seed, suppliers=suppliers, clients=clients, now=self.clock.now()
+        domains = seed_store(
+            self.store,
+            seed=seed,
+            suppliers=suppliers,
+            clients=clients,
+            now=self.clock.now(),
+            owners=owners,
         )
-        self.owner_db_id = OWNER_DB_ID
-        self.client_entity_ids = [
-            e.dbId for e in self.store.entities.records if e.dbId != OWNER_DB_ID
-        ]
+        self.owners: list[int] = list(domains)  # owner entity dbIds, the first first
+        self.owner_client_ids: dict[int, list[int]] = domains  # owner -> its client entities
+        self.owner_db_id = self.owners[0]
+        self.client_entity_ids = list(domains[self.owner_db_id])  # the first owner's clients
         self.lock = threading.Lock()
         self.burst_limit = burst_limit
         self.burst_max_requests = BURST_MAX_REQUESTS
@@ -98,20 +126,34 @@ class Sandbox:
         self.counters = RequestCounters()
         self.faults = Faults(seed)
         self.tokens = TokenRegistry(seed)
-        self.demo_tokens = self._make_demo_tokens()
+        # The first owner's tokens come first, so they stay what they were with one owner.
+        self.owner_tokens: dict[int, dict[str, str]] = {
+            owner: self._make_demo_tokens(owner) for owner in self.owners
+        }
+        self.demo_tokens = self.owner_tokens[self.owner_db_id]
         self.wsgi_app = SandboxApp(self)
 
-    def _make_demo_tokens(self) -> dict[str, str]:
-        first_client = self.client_entity_ids[0] if self.client_entity_ids else self.owner_db_id
+    def _make_demo_tokens(self, owner: int) -> dict[str, str]:
+        clients = self.owner_client_ids[owner]
+        first_client = clients[0] if clients else owner
         tokens = {
-            "full": self.add_token(),
-            "read_only": self.add_token(scopes=READ_SCOPES),
-            "no_suppliers": self.add_token(scopes=ALL_SCOPES - {"suppliers", "supplier_deltas"}),
+            "full": self.add_token(entity_db_id=owner),
+            "read_only": self.add_token(scopes=READ_SCOPES, entity_db_id=owner),
+            "no_suppliers": self.add_token(
+                scopes=ALL_SCOPES - {"suppliers", "supplier_deltas"}, entity_db_id=owner
+            ),
             "client": self.add_token(entity_db_id=first_client),
-            "revoked": self.add_token(),
+            "revoked": self.add_token(entity_db_id=owner),
         }
         self.revoke_token(tokens["revoked"])
         return tokens
+
+    def owner_name(self, owner_db_id: int) -> str:
+        return self.store.entities.by_id[owner_db_id].description
+
+    def owner_of(self, entity_db_id: int) -> int | None:
+        """The owner (domain) entity of an entity (an owner entity is its own), or None."""
+        return self.store.domain_of(entity_db_id)
 
     # --- tokens ----------------------------------------------------------------------------
 
@@ -197,16 +239,36 @@ class Sandbox:
 
     @property
     def transaction_sources(self) -> list[str]:
-        """The installation's transaction source codes (checked when the dialect requires)."""
-        with self.store.lock:
-            return sorted(self.store.transaction_sources)
+        """The first owner's transaction source codes (checked when the dialect requires)."""
+        return self.transaction_sources_of(self.owner_db_id)
 
-    def set_transaction_sources(self, codes) -> None:
-        """Replace the installation's transaction sources (e.g. remove "SEMINE")."""
+    def transaction_sources_of(self, owner_db_id: int) -> list[str]:
+        """The transaction source codes of one owner's installation (or its client's)."""
+        with self.store.lock:
+            return sorted(self.store.transaction_sources_of(owner_db_id))
+
+    def set_transaction_sources(self, codes, owner_db_id: int | None = None) -> None:
+        """Replace the transaction sources (e.g. remove "SEMINE") of one owner's installation,
+        or of every owner's when ``owner_db_id`` is None."""
         if isinstance(codes, str):
             raise TypeError("codes must be a list of strings")
+        if owner_db_id is not None and owner_db_id not in self.owners:
+            raise ValueError(f"{owner_db_id} is not an owner entity")
         with self.store.lock:
-            self.store.transaction_sources = {str(code) for code in codes}
+            for owner in self.owners if owner_db_id is None else [owner_db_id]:
+                self.store.transaction_sources[owner] = {str(code) for code in codes}
+
+    def describe_owners(self) -> list[dict]:
+        """Each owner entity: dbId, name, client entity dbIds and demo tokens."""
+        return [
+            {
+                "db_id": owner,
+                "name": self.owner_name(owner),
+                "client_ids": list(self.owner_client_ids[owner]),
+                "tokens": dict(self.owner_tokens[owner]),
+            }
+            for owner in self.owners
+        ]
 
     def set_fault(self, name: str, count: int | None = None, probability=None, **params) -> None:
         self.faults.set(name, count=count, probability=probability, **params)

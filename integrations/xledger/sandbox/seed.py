@@ -1,11 +1,19 @@
-"""Deterministic demo data: one owner entity, its client entities, and their basic data.
+"""Deterministic demo data: owner entities, their client entities, and their basic data.
 
-Everything comes from ``random.Random(seed)`` and the reference time handed in, so the same
-seed and time give the same records, byte for byte. Suppliers are built straight into the
-table (no deltas, no per-record locking), which keeps 200,000 of them to a couple of seconds.
+Each owner (domain) entity is seeded as a complete, independent domain: its client entities,
+currencies, object kinds, VAT codes, chart of accounts, dimension values, fixed assets,
+suppliers and transaction sources. The first owner (10001, Norwegian) comes from
+``random.Random(seed)`` exactly as when the sandbox held only one; every further owner
+(20001, 30001, ...: Swedish group companies) has its own ``random.Random(f"{seed}-owner-{n}")``
+and takes its records' dbIds from the same tables after the first's, so no dbId is shared.
+Everything depends only on the seed and the reference time handed in, so the same seed and time
+give the same records, byte for byte. Suppliers are built straight into the table (no deltas,
+no per-record locking), which keeps 200,000 of them to a couple of seconds.
 """
 
 import random
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from operator import mul
 
@@ -22,7 +30,9 @@ from .records import (
 )
 from .store import Store
 
-OWNER_DB_ID = 10001
+OWNER_DB_ID = 10001  # the first owner entity; its clients are 10002, 10003, ...
+# Owner n is OWNER_DB_ID + (n - 1) * OWNER_DB_ID_STEP (20001, 30001, ...), its clients follow it.
+OWNER_DB_ID_STEP = 10_000
 
 NO_PLACES = (
     "Bergen", "Ålesund", "Tromsø", "Bodø", "Førde", "Hønefoss", "Kristiansand", "Lillehammer",
@@ -44,6 +54,18 @@ SURNAMES = (
 )  # fmt: skip
 SE_PLACES = ("Göteborg", "Malmö", "Västerås", "Jönköping", "Örebro", "Umeå", "Luleå", "Växjö")
 SE_TRADES = ("Bygg", "Åkeri", "Städ", "El", "Livsmedel", "Konsult", "Måleri", "Rör")
+# The further (Swedish) owners' suppliers start with a Swedish surname, a word no name of the
+# first owner's suppliers starts with, so a test can tell whose supplier it sees.
+SE_SURNAMES = (
+    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson",
+    "Svensson", "Gustafsson", "Pettersson", "Jönsson", "Lindqvist", "Lindström", "Bergström",
+    "Åberg", "Sjöberg", "Engström",
+)  # fmt: skip
+SE_SUPPLIER_TRADES = (
+    *SE_TRADES, "Transport", "Fastighetsservice", "Redovisning", "Verkstad", "Kyl och Värme",
+    "Snickeri", "Trädgård", "Data", "Säkerhet", "Tryckeri",
+)  # fmt: skip
+SE_SUFFIXES = ("AB", "AB", "AB", "HB", "KB")
 DK_PLACES = ("København", "Århus", "Aalborg", "Odense", "Køge", "Næstved", "Ærøskøbing")
 DK_TRADES = ("Tømrer", "Rengøring", "Vognmand", "Bageri", "Smørrebrød", "Maskinstation")
 LONG_TAILS = (
@@ -360,8 +382,84 @@ def supplier_identity(rng: random.Random):
     return name, danish_cvr(rng), iban(rng, "DK", 18), "dk"
 
 
-def seed_store(store: Store, *, seed: int, suppliers: int, clients: int, now: datetime) -> None:
-    rng = random.Random(seed)
+def swedish_supplier_identity(rng: random.Random):
+    """(name, companyNumber, bankAccount, e-mail domain) of a supplier of a Swedish owner:
+    mostly Swedish, some Norwegian; every name starts with a Swedish surname."""
+    r = rng.random
+    surname = SE_SURNAMES[int(r() * len(SE_SURNAMES))]
+    if r() < 0.85:
+        trade = SE_SUPPLIER_TRADES[int(r() * len(SE_SUPPLIER_TRADES))]
+        name = f"{surname} {trade} {SE_SUFFIXES[int(r() * len(SE_SUFFIXES))]}"
+        return name, swedish_org_number(rng), iban(rng, "SE", 24), "se"
+    name = f"{surname} {NO_TRADES[int(r() * len(NO_TRADES))]} Norge AS"
+    return name, norwegian_org_number(rng), norwegian_bank_account(rng), "no"
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """How one owner's domain names its entities and suppliers."""
+
+    owner_name: Callable[[random.Random], str]
+    client_name: Callable[[random.Random], str]
+    org_number: Callable[[random.Random], str]
+    supplier_identity: Callable[[random.Random], tuple]
+
+
+NORWEGIAN = Flavour(
+    owner_name=lambda rng: f"{rng.choice(SURNAMES)} Konsern AS",
+    client_name=lambda rng: f"{rng.choice(NO_PLACES)} {rng.choice(NO_TRADES)} AS",
+    org_number=norwegian_org_number,
+    supplier_identity=supplier_identity,
+)
+SWEDISH = Flavour(
+    owner_name=lambda rng: f"{rng.choice(SE_SURNAMES)} Koncern AB",
+    client_name=lambda rng: f"{rng.choice(SE_PLACES)} {rng.choice(SE_TRADES)} AB",
+    org_number=swedish_org_number,
+    supplier_identity=swedish_supplier_identity,
+)
+
+
+def owner_db_id(n: int) -> int:
+    """The dbId of the n-th owner entity (1-based): 10001, 20001, 30001, ..."""
+    return OWNER_DB_ID + (n - 1) * OWNER_DB_ID_STEP
+
+
+def seed_store(
+    store: Store, *, seed: int, suppliers: int, clients: int, now: datetime, owners: int = 1
+) -> dict[int, list[int]]:
+    """Seed ``owners`` independent domains; ``suppliers`` and ``clients`` are per owner.
+
+    Returns owner entity dbId -> its client entity dbIds, in order.
+    """
+    if owners < 1:
+        raise ValueError("owners must be at least 1")
+    if owners > 1 and clients >= OWNER_DB_ID_STEP - 1:
+        raise ValueError(f"with several owners, clients must be below {OWNER_DB_ID_STEP - 1}")
+    domains = {}
+    for n in range(1, owners + 1):
+        # The first owner's stream is the one the sandbox always used: its data stays the same.
+        rng = random.Random(seed) if n == 1 else random.Random(f"{seed}-owner-{n}")
+        domains[owner_db_id(n)] = seed_domain(
+            store, rng, n=n, suppliers=suppliers, clients=clients, now=now,
+            flavour=NORWEGIAN if n == 1 else SWEDISH,
+        )  # fmt: skip
+    return domains
+
+
+def seed_domain(
+    store: Store,
+    rng: random.Random,
+    *,
+    n: int,
+    suppliers: int,
+    clients: int,
+    now: datetime,
+    flavour: Flavour,
+) -> list[int]:
+    """One owner entity (the n-th), its client entities and all their data; returns the
+    client entity dbIds. Every record's dbId comes from its table's counter."""
+    owner = owner_db_id(n)
+    chart_db_id = 100 + n
     now_ts = int(now.timestamp()) // 86400 * 86400  # a day boundary: stable within a day
     year = 365 * 86400
 
@@ -369,32 +467,29 @@ def seed_store(store: Store, *, seed: int, suppliers: int, clients: int, now: da
         ts = float(now_ts - int(rng.random() * year))
         return store.format_ts(ts), ts
 
-    store.transaction_sources = set(TRANSACTION_SOURCES)
+    store.transaction_sources[owner] = set(TRANSACTION_SOURCES)
 
     entities = store.tables["entities"]
-    owner_name = f"{rng.choice(SURNAMES)} Konsern AS"
-    entities.append(
-        Entity(OWNER_DB_ID, "1000", owner_name, norwegian_org_number(rng), OWNER_DB_ID, None)
-    )
+    owner_name = flavour.owner_name(rng)
+    entities.append(Entity(owner, str(1000 * n), owner_name, flavour.org_number(rng), owner, None))
     client_ids = []
     for i in range(clients):
-        db_id = OWNER_DB_ID + 1 + i
-        name = f"{rng.choice(NO_PLACES)} {rng.choice(NO_TRADES)} AS"
-        entities.append(
-            Entity(db_id, str(1100 + i * 100), name, norwegian_org_number(rng), OWNER_DB_ID, 10001)
-        )
+        db_id = owner + 1 + i
+        name = flavour.client_name(rng)
+        code = str(1000 * n + 100 * (i + 1))
+        entities.append(Entity(db_id, code, name, flavour.org_number(rng), owner, owner))
         client_ids.append(db_id)
 
     # Currencies, object kinds and the chart of accounts live on the owner entity.
     for code, description in CURRENCIES:
         store.tables["currencies"].append(
-            Currency(store.tables["currencies"].take_id(), code, description, OWNER_DB_ID)
+            Currency(store.tables["currencies"].take_id(), code, description, owner)
         )
     kinds = {}
     for code, name in OBJECT_KINDS:
         table = store.tables["objectKinds"]
         modified_at, ts = stamp()
-        kinds[code] = ObjectKind(table.take_id(), code, name, OWNER_DB_ID, modified_at, ts)
+        kinds[code] = ObjectKind(table.take_id(), code, name, owner, modified_at, ts)
         table.append(kinds[code])
 
     accounts = store.tables["accounts"]
@@ -403,7 +498,7 @@ def seed_store(store: Store, *, seed: int, suppliers: int, clients: int, now: da
         modified_at, ts = stamp()
         number = int(code)
         account = Account(
-            accounts.take_id(), code, description, OWNER_DB_ID, 101,
+            accounts.take_id(), code, description, owner, chart_db_id,
             posting=number not in (8800,), vat=3000 <= number < 8000,
             balanceSheet=number < 3000, modifiedAt=modified_at, modifiedTs=ts,
         )  # fmt: skip
@@ -413,16 +508,16 @@ def seed_store(store: Store, *, seed: int, suppliers: int, clients: int, now: da
         modified_at, ts = stamp()
         accounts.append(
             Account(accounts.take_id(), str(6795 + i), f"Annen fremmed tjeneste, klient {i + 1}",
-                    client, 101, True, True, False, modified_at, ts)
+                    client, chart_db_id, True, True, False, modified_at, ts)
         )  # fmt: skip
 
     values = store.tables["objectValues"]
     setups = store.tables["taxTableSetups"]
 
-    def add_value(kind_code, code, description, owner, date_from=None, date_to=None):
+    def add_value(kind_code, code, description, value_owner, date_from=None, date_to=None):
         modified_at, ts = stamp()
         value = ObjectValue(
-            values.take_id(), code, description, kinds[kind_code].dbId, owner,
+            values.take_id(), code, description, kinds[kind_code].dbId, value_owner,
             date_from, date_to, modified_at, ts,
         )  # fmt: skip
         values.append(value)
@@ -430,42 +525,50 @@ def seed_store(store: Store, *, seed: int, suppliers: int, clients: int, now: da
 
     future = announced_date(now)
     for code, description, percent, tax_account in VAT_CODES:
-        value = add_value("TAX_RULE", code, description, OWNER_DB_ID)
+        value = add_value("TAX_RULE", code, description, owner)
         for rate, date_from in VAT_RATE_HISTORY.get(code, ((percent, DEFAULT_SETUP_FROM),)):
             setups.append(
                 TaxTableSetup(setups.take_id(), value.dbId, rate, account_ids.get(tax_account),
-                              OWNER_DB_ID, future if date_from == FUTURE else date_from)
+                              owner, future if date_from == FUTURE else date_from)
             )  # fmt: skip
     for i, name in enumerate(DEPARTMENTS):
-        add_value("AVDELING", str(10 * (i + 1)), name, OWNER_DB_ID)
-    for owner in [OWNER_DB_ID, *client_ids]:
+        add_value("AVDELING", str(10 * (i + 1)), name, owner)
+    for entity in [owner, *client_ids]:
         for j in range(rng.randint(3, 8)):
             start = date(2024, 1, 1) + timedelta(days=rng.randrange(500))
             end = start + timedelta(days=rng.randrange(90, 900)) if rng.random() < 0.4 else None
             add_value(
-                "PROSJEKT", f"P{owner % 100:02d}{j + 1:03d}",
+                "PROSJEKT", f"P{entity % 100:02d}{j + 1:03d}",
                 f"Prosjekt {rng.choice(NO_PLACES)} {rng.choice(PROJECT_KINDS)}",
-                owner, start.isoformat(), end.isoformat() if end else None,
+                entity, start.isoformat(), end.isoformat() if end else None,
             )  # fmt: skip
     for j in range(rng.randint(3, 6)):
-        add_value("KOSTNADSSTED", f"K{j + 1}", f"Kostnadssted {j + 1}", OWNER_DB_ID)
+        add_value("KOSTNADSSTED", f"K{j + 1}", f"Kostnadssted {j + 1}", owner)
 
     assets = store.tables["assets"]
-    for owner in [OWNER_DB_ID, *client_ids]:
+    for entity in [owner, *client_ids]:
         for _ in range(rng.randint(2, 6)):
             name = rng.choice(ASSET_NAMES)
             purchased = date(2019, 1, 1) + timedelta(days=rng.randrange(2000))
             asset = Asset(
                 assets.take_id(), str(4001 + len(assets.records)), name, purchased.isoformat(),
-                rng.choice((701, 702, 703, 704)), rng.choice(ASSET_STATUSES), owner,
+                rng.choice((701, 702, 703, 704)), rng.choice(ASSET_STATUSES), entity,
             )  # fmt: skip
             assets.append(asset)
-            add_value("35", asset.code, name, owner)  # fixed assets as dimension values
+            add_value("35", asset.code, name, entity)  # fixed assets as dimension values
 
-    _seed_suppliers(store, rng, suppliers, [OWNER_DB_ID, *client_ids], stamp)
+    # Supplier codes 20000, 20001, ... for the first owner; n*1,000,000 + 20000 + i after it,
+    # so a code sent to the wrong owner is not found there.
+    first_code = 20000 if n == 1 else n * 1_000_000 + 20000
+    _seed_suppliers(
+        store, rng, suppliers, [owner, *client_ids], stamp, flavour.supplier_identity, first_code
+    )
+    return client_ids
 
 
-def _seed_suppliers(store: Store, rng, count: int, owners: list[int], stamp) -> None:
+def _seed_suppliers(
+    store: Store, rng, count: int, owners: list[int], stamp, identity, first_code: int
+) -> None:
     """Most suppliers on client entities, about one in six on the owner entity."""
     table = store.tables["suppliers"]
     clients = owners[1:] or owners
@@ -475,7 +578,7 @@ def _seed_suppliers(store: Store, rng, count: int, owners: list[int], stamp) -> 
     for i in range(count):
         db_id = first_id + i
         owner = owners[0] if random_() < 0.17 else clients[i % len(clients)]
-        name, company_number, bank_account, tld = supplier_identity(rng)
+        name, company_number, bank_account, tld = identity(rng)
         roll = random_()
         email = None if roll < 0.12 else f"faktura@{_slug(name)}.{tld}"
         if random_() < 0.1:
@@ -487,7 +590,7 @@ def _seed_suppliers(store: Store, rng, count: int, owners: list[int], stamp) -> 
             description = f"{name} – {rng.choice(LONG_TAILS)}"
         modified_at, ts = stamp()
         record = Supplier(
-            db_id, str(20000 + i), description, email, bank_account, company_number, owner,
+            db_id, str(first_code + i), description, email, bank_account, company_number, owner,
             modified_at, ts,
         )  # fmt: skip
         records.append(record)

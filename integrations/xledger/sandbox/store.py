@@ -97,13 +97,18 @@ class Table:
 
 
 class Store:
-    """All records of one sandbox, with the entity tree that decides who sees what."""
+    """All records of one sandbox, with the entity tree that decides who sees what.
+
+    The tree may hold several owner (domain) entities, each the root of its own domain; a
+    token sees its entity and what lies below it, so never another domain.
+    """
 
     def __init__(self, clock: Clock, dialect: Dialect = OURS, salt: int = 0):
         self.clock = clock
         self.dialect = dialect
         self.salt = salt  # seeds the shuffled page order
-        self.transaction_sources: set[str] = set()
+        # owner (domain) entity -> the transaction source codes its installation has
+        self.transaction_sources: dict[int, set[str]] = {}
         self.lock = threading.RLock()
         self.tables: dict[str, Table] = {kind: Table(DB_ID_BASE[kind]) for kind in KINDS}
         self.deltas = Table(1)
@@ -153,6 +158,15 @@ class Store:
             above.add(entity.parentDbId)
             entity = self.entities.by_id.get(entity.parentDbId)
         return above
+
+    def domain_of(self, db_id: int) -> int | None:
+        """The owner (domain) entity an entity belongs to (an owner entity is its own)."""
+        entity = self.entities.by_id.get(db_id)
+        return None if entity is None else entity.ownerDbId
+
+    def transaction_sources_of(self, db_id: int) -> set[str]:
+        """The transaction source codes usable by an entity: its domain's."""
+        return self.transaction_sources.get(self.domain_of(db_id), set())
 
     def visible_from(self, db_id: int) -> set[int]:
         """The owners whose data an entity may use: itself and the entities above it."""

@@ -121,7 +121,7 @@ class Command(BaseCommand):
             info = httpx.get(f"{base_url}/_sandbox/info", timeout=10).raise_for_status().json()
         except httpx.HTTPError as exc:
             raise CommandError(f"The sandbox at {base_url} did not answer: {exc}") from None
-        connection = customer.connection
+        connection = customer.connections.get()
         connection.environment = Connection.Environment.DEMO
         connection.owner_entity_id = info["owner_db_id"]
         if not connection.has_token:

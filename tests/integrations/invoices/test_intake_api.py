@@ -36,9 +36,9 @@ def mirror_row(model, connection, code, owner=None, **fields):
     )  # fmt: skip
 
 
-def make_intake_connection(name="Fjordbåt Shipping AS"):
+def make_intake_connection(name="Fjordbåt Shipping AS", environment="production"):
     customer = make_customer(name, onboarding_status="live")
-    connection = make_connection(customer=customer, owner_entity_id=OWNER)
+    connection = make_connection(customer=customer, owner_entity_id=OWNER, environment=environment)
     connection.live_since = timezone.now()
     connection.selected_dimensions = ["AVDELING", "PROSJEKT"]
     connection.save()
@@ -266,7 +266,8 @@ def test_it_hides_customers_that_are_not_live_or_not_the_keys(api, connection, d
 
 
 def test_it_keeps_submissions_of_two_customers_apart(api, connection):
-    other = make_intake_connection("Annen Kunde AS")
+    # The same owner entity ID in the other environment: one owner entity, one connection.
+    other = make_intake_connection("Annen Kunde AS", environment="demo")
     assert post(api, connection, body()).status_code == 201
     assert post(api, other, body(invoiceNumber="X-1")).status_code == 201
     assert Invoice.objects.count() == 2

@@ -26,7 +26,7 @@ def test_a_pm_approves_go_live(db, client, pm_user, queued, django_capture_on_co
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.onboarding_status == Customer.Status.LIVE
-    conn = customer.connection
+    conn = customer.connections.get()
     assert conn.live_since is not None
     # Schedules on, initial full syncs queued in dependency order (fixed assets do not apply).
     assert Schedule.objects.filter(connection=conn, dataset="suppliers", enabled=True).exists()
@@ -61,7 +61,7 @@ def test_support_cannot_approve(db, client, support_user, queued):
 
 def test_it_refuses_a_customer_whose_verification_failed(db, client, pm_user, queued):
     customer = make_submitted_customer()
-    mark_verified(customer.connection, VERIFICATION_FAILED)
+    mark_verified(customer.connections.get(), VERIFICATION_FAILED)
     client.force_login(pm_user)
     page = client.get(_url(customer)).content.decode()
     assert "cannot go live" in page and "The token may read suppliers" in page
@@ -83,8 +83,9 @@ def test_it_refuses_a_customer_that_has_not_submitted(db, client, pm_user, queue
 
 def test_it_refuses_an_unverified_or_paused_connection(db, client, pm_user, queued):
     customer = make_submitted_customer()
-    customer.connection.status = "paused"
-    customer.connection.save()
+    conn = customer.connections.get()
+    conn.status = "paused"
+    conn.save()
     client.force_login(pm_user)
     client.post(_url(customer))
     customer.refresh_from_db()

@@ -49,20 +49,20 @@ def test_it_keeps_the_query_count_with_filters_and_search(db, client, pm_user):
 def test_it_shows_status_pm_connection_last_success_and_open_issues(db, client, pm_user):
     client.force_login(pm_user)
     customer = make_submitted_customer(pm=pm_user)
-    make_run(customer.connection, "suppliers")
-    make_issue(customer.connection)
-    make_issue(customer.connection, kind="auth_failed", dataset="", status="resolved")
+    make_run(customer.connections.get(), "suppliers")
+    make_issue(customer.connections.get())
+    make_issue(customer.connections.get(), kind="auth_failed", dataset="", status="resolved")
     html = client.get(URL).content.decode()
     assert "Submitted" in html
     assert "OK" in html  # connection status
-    assert f"?connection={customer.connection.pk}" in html  # open issues link
+    assert f"?connection={customer.connections.get().pk}" in html  # open issues link
     assert "<strong>1</strong>" in html  # the resolved one is not counted
 
 
 def test_it_shows_the_detail_sections(db, client, pm_user):
     client.force_login(pm_user)
     customer = make_submitted_customer(pm=pm_user, expected_invoice_volume=None)
-    conn = customer.connection
+    conn = customer.connections.get()
     conn.entities.create(db_id=501, code="C1", description="Datter AS", in_scope=True)
     make_run(conn, "accounts", fetched=1234)
     make_issue(conn, title="Suppliers failing since Monday")

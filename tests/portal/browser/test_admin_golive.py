@@ -66,7 +66,7 @@ def test_a_pm_approves_go_live_and_support_resyncs_suppliers(
     pm = _staff("pm", PROJECT_MANAGERS)
     _staff("support", SUPPORT)
     customer = make_submitted_customer("Nordlys Regnskap AS", pm=pm, verified=False)
-    conn = customer.connection
+    conn = customer.connections.get()
     conn.set_token(sandbox.demo_tokens["full"])
     conn.owner_entity_id = sandbox.owner_db_id
     conn.selected_dimensions = ["PROSJEKT", "AVDELING"]
