@@ -8,6 +8,7 @@ OpenAPI: /api/openapi.json, docs: /api/docs. DESCRIPTION below is what API users
 """
 
 import json
+import re
 
 from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
@@ -20,7 +21,9 @@ DESCRIPTION = """
 Authenticate with an API key from Semine Connect's admin: `Authorization: Bearer <key>`
 (or `X-Api-Key: <key>`). Errors are JSON: 401 without a valid key, 404 for what does not exist
 or the key may not see, 422 with field errors for bad parameters
-(`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`).
+(`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`). A body is JSON, sent as
+`Content-Type: application/json` (415 otherwise); one that is not valid JSON, or is nested more than
+32 levels deep, is a 422 with `loc: ["body"]`.
 
 A customer has one Xledger connection per owner entity; `/api/customers` lists each customer
 with its live `connections`. Name the connection a call is about with its id:
@@ -35,16 +38,48 @@ by `dbId`, so seeing one twice is harmless; deleted records come as tombstones (
 """
 
 
+JSON_MEDIA_TYPE = re.compile(r"application/(?:[a-z0-9.!#$&^_-]+\+)?json")
+MAX_JSON_DEPTH = 32  # an invoice is 4 deep (body > lines > [i] > dimensions)
+
+
+class UnsupportedMediaType(Exception):
+    """A body sent as something other than JSON (text/plain, a form): a 415."""
+
+
 class MalformedBody(ValueError):
-    """A request body that is not JSON (ninja turns any parser error into a bare 400)."""
+    """A request body that is not JSON, or is nested too deep: a 422 (ninja would turn any
+    parser error into a bare 400)."""
+
+    def __init__(self, msg="Not valid JSON.", type="json_invalid"):
+        super().__init__(msg)
+        self.msg, self.type = msg, type
+
+
+def json_depth(data) -> int:
+    """How deep lists and objects nest in `data` (a scalar is 0), without recursion."""
+    deepest, pending = 0, [(data, 1)] if isinstance(data, dict | list) else []
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 class JsonParser(Parser):
     def parse_body(self, request):
+        if not JSON_MEDIA_TYPE.fullmatch((request.content_type or "").lower()):
+            raise UnsupportedMediaType(request.content_type)
+        too_deep = MalformedBody(f"Nested more than {MAX_JSON_DEPTH} levels deep.", "json_too_deep")
         try:
-            return json.loads(request.body)
+            data = json.loads(request.body)
+        except RecursionError:
+            raise too_deep from None
         except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            raise MalformedBody(str(exc)) from exc
+            raise MalformedBody() from exc
+        if json_depth(data) > MAX_JSON_DEPTH:
+            raise too_deep
+        return data
 
 
 api = NinjaAPI(
@@ -82,8 +117,11 @@ def not_found_error(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc):
+    if isinstance(exc.__cause__, UnsupportedMediaType):
+        detail = "Send the body as application/json."
+        return api.create_response(request, {"detail": detail}, status=415)
     if isinstance(exc.__cause__, MalformedBody):
-        detail = [{"loc": ["body"], "msg": "Not valid JSON.", "type": "json_invalid"}]
+        detail = [{"loc": ["body"], "msg": exc.__cause__.msg, "type": exc.__cause__.type}]
         return api.create_response(request, {"detail": detail}, status=422)
     return api.create_response(request, {"detail": exc.message}, status=exc.status_code)
 

@@ -215,7 +215,9 @@ def read_large_body(run):
 @routes.post(
     "invoices",
     response=responses(
-        InvoiceOut, 201, {200: InvoiceOut, 400: ErrorOut, 409: ErrorOut, 413: ErrorOut}
+        InvoiceOut,
+        201,
+        {200: InvoiceOut, 400: ErrorOut, 409: ErrorOut, 413: ErrorOut, 415: ErrorOut},
     ),
     operation_id="submit_invoice",
     summary="Submit an approved invoice for Xledger",

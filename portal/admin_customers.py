@@ -28,6 +28,7 @@ from integrations.selectors import DONE
 from portal import operations
 from portal import services as onboarding
 from portal.exports import XLSX_CONTENT_TYPE, customers_workbook, export_filename
+from portal.forms import PlainTextModelForm, refuse_invisible_characters
 from portal.golive import (
     APPROVE_PERMISSION,
     customer_approve_golive,
@@ -35,6 +36,7 @@ from portal.golive import (
     customer_request_changes,
     golive_blockers,
 )
+from portal.ids import parse_id
 from portal.invitations import Invitation
 from portal.models import Contact, Customer
 from portal.roles import PROJECT_MANAGERS
@@ -46,6 +48,7 @@ OPEN_ISSUE_STATUSES = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
 
 class ContactInline(admin.TabularInline):
     model = Contact
+    form = PlainTextModelForm
     extra = 0
 
 
@@ -66,6 +69,7 @@ class InvitationInline(admin.TabularInline):
     invitations are re-sent or revoked from the invitation list (portal.admin)."""
 
     model = Invitation
+    form = PlainTextModelForm
     formset = _InvitationFormSet
     extra = 0
     fields = [
@@ -139,8 +143,8 @@ class ProjectManagerFilter(admin.SimpleListFilter):
             return queryset.filter(project_manager_id=request.user.pk)
         if value == "none":
             return queryset.filter(project_manager__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(project_manager_id=int(value))
+        if parse_id(value) is not None:
+            return queryset.filter(project_manager_id=parse_id(value))
         return queryset
 
 
@@ -164,6 +168,7 @@ class RequestChangesForm(forms.Form):
         label=_("What must the customer change?"),
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
         help_text=_("Sent to the customer's users and contacts by e-mail."),
+        validators=[refuse_invisible_characters],
     )
 
 
@@ -202,6 +207,7 @@ def annotate_customer_list(queryset):
 
 
 class CustomerAdmin(admin.ModelAdmin):
+    form = PlainTextModelForm
     change_form_template = "admin/portal/customer/change_form.html"
     list_display = [
         "legal_name",

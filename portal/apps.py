@@ -9,8 +9,12 @@ class PortalConfig(AppConfig):
         from django.core.checks import Tags, register
         from django.db.models.signals import post_migrate
 
+        from portal import log_redaction
         from portal.checks import DEPLOY_CHECKS
         from portal.roles import sync_group_permissions
+
+        # No invitation or password-reset token in any log line (see portal/log_redaction.py).
+        log_redaction.install()
 
         for check in DEPLOY_CHECKS:
             register(check, Tags.security, deploy=True)

@@ -38,7 +38,8 @@ def check_placeholders(app_configs, **kwargs):
 
 
 def check_throttle_cache(app_configs, **kwargs):
-    # portal.throttle counts login failures and token checks in the default cache.
+    # portal.throttle counts token checks and password resets in the default cache (login
+    # failures are django-axes', in the database).
     return _errors(configuration.cache_problems(settings.CACHES["default"]), "portal.E004")
 
 

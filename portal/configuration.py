@@ -96,7 +96,8 @@ def cache_problems(cache: dict, *, alias: str = "default") -> list[str]:
     if kind is None:
         return []
     return [
-        f"CACHE_URL: the login and token-check throttles count in the '{alias}' cache, which is "
+        f"CACHE_URL: the token-check and password-reset throttles count in the '{alias}' cache, "
+        f"which is "
         f"{kind}: each web process counts on its own (or not at all). Set "
         "CACHE_URL=dbcache://semine_cache (then run `python manage.py createcachetable`) "
         "or CACHE_URL=redis://<host>:6379/1."

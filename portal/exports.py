@@ -12,6 +12,7 @@ from io import BytesIO
 from django.utils import timezone
 from django.utils.text import slugify
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from integrations.datasets import DEFAULT_INTERVALS, Dataset
@@ -36,6 +37,16 @@ def _interval(delta) -> str:
     return f"Every {minutes} minutes"
 
 
+def _cell(value):
+    """A value a spreadsheet cell can hold: control characters (which the forms refuse, but older
+    or imported data may hold) are left out rather than failing the whole download."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
 class _Sheet:
     def __init__(self, ws):
         self.ws = ws
@@ -57,7 +68,7 @@ class _Sheet:
 
     def field(self, label, value):
         self.ws.cell(self.row, 1, label).font = _BOLD
-        cell = self.ws.cell(self.row, 2, "" if value is None else value)
+        cell = self.ws.cell(self.row, 2, _cell(value))
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         self.row += 1
 
@@ -67,7 +78,7 @@ class _Sheet:
         self.row += 1
         for values in rows:
             for col, value in enumerate(values, start=1):
-                self.ws.cell(self.row, col, "" if value is None else value)
+                self.ws.cell(self.row, col, _cell(value))
             self.row += 1
 
     def gap(self):

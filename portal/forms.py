@@ -5,6 +5,9 @@ and the page lists them in a summary that links to the fields.
 templates/portal/_field.html gives them); Django itself adds `aria-invalid` to fields with errors.
 """
 
+import re
+import unicodedata
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -17,6 +20,59 @@ from integrations.models.schedules import interval_from
 from integrations.xledger.client import clean_token
 from portal.models import Contact, Customer
 from portal.orgnumbers import EXAMPLES, clean_organisation_number
+
+# The one rule for a pasted token (`clean_token`), in the customer's form and the staff admin.
+MALFORMED_TOKEN = _(
+    "This does not look like an Xledger API token: it must be one word of letters, digits, '-' "
+    "and '_', with no spaces inside. Copy it again from Xledger and paste it here."
+)
+
+
+# Characters that change how text looks without being seen: bidi controls (U+202E makes
+# "SA gnippihS" read "Shipping AS") and zero-width characters. Refused in every text field.
+# Control characters (C0 other than tab and line breaks, and DEL) are invisible too, and some
+# break what is made from the text (a spreadsheet cell, a PostgreSQL text value).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+INVISIBLE_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
+
+
+def refuse_invisible_characters(value):
+    """A validator: a clear error naming the first invisible character and where it is."""
+    found = INVISIBLE_CHARACTERS.search(value) if isinstance(value, str) else None
+    if found:
+        char = found.group()
+        raise forms.ValidationError(
+            _(
+                "This contains an invisible character, %(code)s %(name)s, at position "
+                "%(position)s. It can make the text look different from what is saved: delete "
+                "it, or type the text again instead of pasting it."
+            ),
+            code="invisible_character",
+            params={
+                "code": f"U+{ord(char):04X}",
+                "name": unicodedata.name(char, ""),
+                "position": found.start() + 1,
+            },
+        )
+
+
+def refuse_invisible_characters_in(fields):
+    """Add the validator to every text field of a form (not to passwords: they are not shown)."""
+    for field in fields.values():
+        if isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):
+            if refuse_invisible_characters not in field.validators:
+                field.validators.append(refuse_invisible_characters)
+
+
+class PlainTextModelForm(forms.ModelForm):
+    """A model form (the admin's customer, contact and invitation forms) whose text fields
+    refuse invisible characters, as the customer's own forms do."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        refuse_invisible_characters_in(self.fields)
 
 
 class AccessibleForm(forms.Form):
@@ -40,6 +96,7 @@ class AccessibleForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        refuse_invisible_characters_in(self.fields)
         self._describe()
 
     def full_clean(self):
@@ -327,14 +384,7 @@ class TokenForm(AccessibleForm):
             return ""
         cleaned = clean_token(value)  # the client's one rule: None if it cannot be a token
         if cleaned is None:
-            raise forms.ValidationError(
-                _(
-                    "This does not look like an Xledger API token: it must be one word of "
-                    "letters, digits, '-' and '_', with no spaces inside. Copy it again from "
-                    "Xledger and paste it here."
-                ),
-                code="malformed",
-            )
+            raise forms.ValidationError(MALFORMED_TOKEN, code="malformed")
         return cleaned
 
 

@@ -6,6 +6,8 @@ records who did what, with before/after, in the audit log. Tokens never reach th
 token change records the fingerprints only.
 """
 
+import getpass
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -44,6 +46,30 @@ def _refuse_removed(connection):
 def connection_resync(*, connection, dataset=None, full=False, by):
     """Queue a manual sync of one dataset, or of every dataset when `dataset` is None."""
     require_permission(by, "integrations.resync_connection")
+    return _resync_recorded(connection=connection, dataset=dataset, full=full, by=by)
+
+
+@transaction.atomic
+def connection_resync_from_command_line(*, connection, dataset=None, full=False):
+    """The same, from `manage.py resync`: whoever can run it holds the server, and no user is
+    logged in, so the entry has no actor and says where it came from (and the OS user)."""
+    return _resync_recorded(
+        connection=connection,
+        dataset=dataset,
+        full=full,
+        by=None,
+        comment=f"manage.py resync (command line, OS user {_os_user()})",
+    )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name and no passwd entry (some containers)
+        return "unknown"
+
+
+def _resync_recorded(*, connection, dataset, full, by, comment=""):
     _refuse_removed(connection)
     if dataset is not None and dataset not in Dataset.values:
         raise ValidationError(_("Unknown dataset %(dataset)s.") % {"dataset": dataset})
@@ -58,6 +84,7 @@ def connection_resync(*, connection, dataset=None, full=False, by):
             "full": bool(full),
             "runs": [{"id": run.pk, "dataset": run.dataset} for run in runs],
         },
+        comment=comment,
     )
     return runs
 

@@ -20,6 +20,7 @@ from integrations.issues import issue_customer_text
 from integrations.models import Account, ClientEntity, Connection, IntervalRequest, Issue, Run
 from integrations.models.schedules import format_interval
 from integrations.xledger import checklist as xledger_checklist
+from portal.ids import parse_id
 from portal.intervals import applicable_schedules
 from portal.models import AuditEntry, Contact, Customer
 
@@ -48,7 +49,11 @@ def connection_of(customer: Customer) -> Connection | None:
 
 
 def customer_connection(customer: Customer, pk) -> Connection | None:
-    """One of the customer's own connections in use, by id; None for anybody else's."""
+    """One of the customer's own connections in use, by id; None for anybody else's, and for
+    an id that is no id at all (not a whole number, or beyond what a database stores)."""
+    pk = parse_id(pk)
+    if pk is None:
+        return None
     return Connection.objects.current().filter(customer=customer, pk=pk).first()
 
 

@@ -49,9 +49,9 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
 
 # Customer onboarding: invitation links, and throttles (attempts per window, per key).
 INVITATION_TTL = timedelta(days=env.int("INVITATION_TTL_DAYS", default=7))
-THROTTLE_LOGIN_FAILURES = (10, timedelta(minutes=15))  # per username and per IP address
 THROTTLE_TOKEN_CHECKS = (5, timedelta(minutes=10))  # live Xledger checks per customer
-# The throttles count in the cache: with several web processes it must be shared, e.g.
+# These throttles (token checks, password reset e-mails) count in the cache: with several web
+# processes it must be shared, e.g.
 # CACHE_URL=redis://redis:6379/1 or dbcache://semine_cache (after `manage.py createcachetable`).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
@@ -67,10 +67,13 @@ INSTALLED_APPS = [
     "portal",
     "integrations",
     "staff",  # the staff admin of the integration engine (staff/admin.py)
+    "axes",  # failed logins (portal.throttle)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ from STATIC_ROOT
+    "portal.edge.RefuseUnusableInput",  # NUL in a query string, ids beyond any id: 400
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.security.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a refused login into the lockout page
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -145,6 +149,41 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# The web process serves /static/ itself (WhiteNoise). Here Django's default storage, so development
+# and tests need no collectstatic; production serves compressed, hashed files (see
+# portal.settings_production). Where DEBUG is on at start, files are looked up per request.
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Failed logins: django-axes refuses a locked-out login in its backend, before any password is
+# checked, on every form that authenticates with the request (the portal's, the admin's, later
+# ones). Failures are rows in the database every web process shares (the database handler, not a
+# cache). Locked (defaults): 10 failures on one account from one address, or 30 on one account from
+# all addresses, until 15 minutes after the last one; never one address for all its accounts, so
+# colleagues behind one office address do not lock each other out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "portal.throttle.LoginFailures"
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"], "username"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)  # one account, one address
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=30)  # all addresses
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# Refused attempts while locked are not counted: one address cannot push an account it is locked
+# out of to the all-addresses limit, nor keep the lockout going for ever.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True  # a good login below the limit starts the count again
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "portal.throttle.login_username"  # e-mail addresses: case-blind
+AXES_CLIENT_IP_CALLABLE = "portal.throttle.login_client_ip"  # REMOTE_ADDR, as everywhere
+AXES_LOCKOUT_CALLABLE = "portal.views.auth.locked_out"  # 429, our page, the user's language
+# Masked in the form data axes keeps and logs (the password always is); the username and address
+# columns hold what is counted.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful login: nothing would prune them
+# axes' own admin pages answer 500 to some hostile queries (tests/test_no_5xx_admin.py): lockouts
+# are listed and lifted with `manage.py axes_list_attempts` / `axes_reset_username`.
+AXES_ENABLE_ADMIN = False
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -192,7 +231,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # failures and lockouts, not every login and clean-up
+    },
 }
 
 # Integration engine knobs.

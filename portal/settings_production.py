@@ -21,6 +21,16 @@ def refuse(problems):
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
+# Static files: collected at image build (`collectstatic`, see the Dockerfile) into STATIC_ROOT,
+# with content hashes in their names and compressed copies beside them, and served by the web
+# process itself (WhiteNoise, in MIDDLEWARE) with far-future caching. A template naming a file
+# that was not collected fails loudly instead of linking to a 404.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = DEBUG
+
 try:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 except ImproperlyConfigured as exc:
@@ -43,9 +53,15 @@ refuse(
 )
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# TLS ends at the proxy in front (compose's `proxy`, Caddy), which sets X-Forwarded-Proto; the web
+# process must never be reachable except through it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+# The language cookie too: HTTPS only, not sent with other sites' requests, no script reads it.
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True

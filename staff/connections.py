@@ -24,7 +24,9 @@ from integrations.datasets import Dataset
 from integrations.models import ClientEntity, Connection, IntervalRequest, Invoice, Run, Schedule
 from integrations.models.schedules import format_interval, interval_from
 from integrations.selectors import estimated_monthly_requests
+from integrations.xledger.client import clean_token
 from portal import interval_requests, intervals, operations
+from portal.forms import CONTROL_CHARACTERS, MALFORMED_TOKEN
 from portal.golive import APPROVE_PERMISSION, connection_approve_golive, connection_golive_blockers
 from staff import sections
 from staff.sections import connection_label
@@ -48,10 +50,13 @@ class DimensionCodesField(forms.JSONField):
             return []
         try:
             codes = super().to_python(value)
-        except RecursionError:
+        except (RecursionError, ValueError):  # ValueError: json's limit of 4,300 digits
             codes = None
         if not isinstance(codes, list) or not all(
-            isinstance(code, str) and 0 < len(code) <= MAX_DIMENSION_CODE_LENGTH for code in codes
+            isinstance(code, str)
+            and 0 < len(code) <= MAX_DIMENSION_CODE_LENGTH
+            and not CONTROL_CHARACTERS.search(code)
+            for code in codes
         ):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return codes
@@ -59,7 +64,7 @@ class DimensionCodesField(forms.JSONField):
     def bound_data(self, data, initial):
         try:
             return super().bound_data(data, initial)
-        except RecursionError:  # shown back as typed, like any other invalid JSON
+        except (RecursionError, ValueError):  # shown back as typed, like any other invalid JSON
             return forms.fields.InvalidJSONInput(data)
 
 
@@ -85,8 +90,20 @@ class ConnectionAdminForm(forms.ModelForm):
         ]
         field_classes = {"selected_dimensions": DimensionCodesField}
 
+    def clean_new_token(self):
+        """The customer form's rule (`clean_token`): a replacement must look like a token."""
+        value = self.cleaned_data.get("new_token") or ""
+        if not value:
+            return ""
+        cleaned = clean_token(value)
+        if cleaned is None:
+            raise forms.ValidationError(MALFORMED_TOKEN, code="malformed")
+        return cleaned
+
 
 def _interval_text(schedule):
+    if schedule.pk is None or not schedule.dataset:
+        return "–"  # a row the form made up from a tampered POST: nothing to show
     text = format_interval(schedule.interval)
     return f"{text} (override)" if schedule.interval_override else text
 
@@ -337,6 +354,12 @@ class ConnectionAdmin(admin.ModelAdmin):
             removed = (_("Removed"), {"fields": ["removed_at", "removed_by"]})
             return [removed, *self.fieldsets]
         return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        # A connection belongs to the customer it was made for (its token, runs, mirror and
+        # invoices are that customer's): chosen when it is added, never moved after.
+        readonly = super().get_readonly_fields(request, obj)
+        return [*readonly, "customer"] if obj is not None else readonly
 
     def has_change_permission(self, request, obj=None):
         # A removed connection is its history: read-only (and its token is gone).

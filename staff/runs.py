@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Connection, Run
 from portal import operations
+from portal.ids import parse_id
 
 RELEASE_PERMISSION = "integrations.release_run"
 
@@ -30,7 +31,7 @@ class ConnectionFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         value = self.value()
-        if value and value.isdigit():
+        if parse_id(value) is not None:
             connection = Connection.objects.select_related("customer").filter(pk=value).first()
             if connection:
                 return [(value, str(connection))]  # the customer and the owner entity
@@ -41,8 +42,8 @@ class ConnectionFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(connection_id=int(value))
+        if parse_id(value) is not None:
+            return queryset.filter(connection_id=parse_id(value))
         return queryset
 
 
@@ -58,7 +59,7 @@ class CustomerFilter(admin.SimpleListFilter):
         from portal.models import Customer
 
         value = self.value()
-        if value and value.isdigit():
+        if parse_id(value) is not None:
             customer = Customer.objects.filter(pk=value).first()
             if customer:
                 return [(value, str(customer))]
@@ -66,8 +67,8 @@ class CustomerFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(connection__customer_id=int(value))
+        if parse_id(value) is not None:
+            return queryset.filter(connection__customer_id=parse_id(value))
         return queryset
 
 

@@ -1,14 +1,14 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from integrations.models import Connection
 from portal import interval_requests, selectors, services
 from portal.forms import IntervalRequestForm
+from portal.ids import parse_id
 from portal.models import Customer
 from portal.views.access import customer_required
 
@@ -68,11 +68,11 @@ def interval_request(request):
     """Ask the project manager for another interval for one dataset of one of the customer's
     connections (the connection is named in the form, and must be the customer's own)."""
     connection_id = request.POST.get("connection", "")
-    if not connection_id.isdigit():
+    if parse_id(connection_id) is None:
         return HttpResponseBadRequest("Which connection?")
-    connection = get_object_or_404(
-        Connection.objects.current(), pk=connection_id, customer=request.customer
-    )
+    connection = selectors.customer_connection(request.customer, connection_id)
+    if connection is None:
+        raise Http404("No such connection.")
     form = _interval_form([connection], request.POST)
     if form.is_valid():
         try:

@@ -29,3 +29,38 @@ def test_it_documents_the_error_answers_of_every_operation(client, db):
         for method, operation in operations.items():
             assert {"401", "404", "422"} <= set(operation["responses"]), (method, path)
     assert api.urls_namespace == "api"
+
+
+def test_it_refuses_a_body_that_is_not_declared_json(api_client_for_post):
+    client, url = api_client_for_post
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "text/json", ""]:
+        response = client.post(url, data=b"{}", content_type=content_type)
+        assert response.status_code == 415, content_type
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json() == {"detail": "Send the body as application/json."}
+    for content_type in ["application/json; charset=utf-8", "application/vnd.semine+json"]:
+        response = client.post(url, data=b"{}", content_type=content_type)
+        assert response.status_code == 422, content_type  # read as JSON: fields are missing
+        assert {e["loc"][-1] for e in response.json()["detail"]} >= {"externalId", "lines"}
+
+
+def test_it_answers_a_deeply_nested_body_with_a_field_error(api_client_for_post):
+    client, url = api_client_for_post
+    for depth in [3_000, 33, 100_000]:
+        for body in ["[" * depth + "]" * depth, '{"a": ' * depth + "1" + "}" * depth]:
+            response = client.post(url, data=body, content_type="application/json")
+            assert response.status_code == 422, (depth, body[:10])
+            assert response.json() == {
+                "detail": [
+                    {
+                        "loc": ["body"],
+                        "msg": "Nested more than 32 levels deep.",
+                        "type": "json_too_deep",
+                    }
+                ]
+            }
+    # 32 levels are read (and then refused for what they hold, not for their depth).
+    body = '{"lines": ' + "[" * 31 + "]" * 31 + "}"
+    response = client.post(url, data=body, content_type="application/json")
+    assert response.status_code == 422
+    assert all(e["type"] != "json_too_deep" for e in response.json()["detail"])

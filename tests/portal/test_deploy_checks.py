@@ -62,7 +62,7 @@ def test_it_reports_a_cache_the_web_processes_do_not_share():
     for backend in ["locmem.LocMemCache", "dummy.DummyCache"]:
         caches = {"default": {"BACKEND": f"django.core.cache.backends.{backend}"}}
         errors = _portal_errors(CACHES=caches)
-        assert "the login and token-check throttles" in errors["portal.E004"]
+        assert "the token-check and password-reset throttles" in errors["portal.E004"]
         assert "CACHE_URL=dbcache://semine_cache" in errors["portal.E004"]
 
 

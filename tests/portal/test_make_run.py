@@ -1,4 +1,5 @@
-"""`make run` end to end: rundev starts sandbox, worker and web; the printed demo login works."""
+"""`make run` end to end: rundev starts sandbox, worker and web; the printed demo login works;
+Ctrl-C stops every process it started, the worker's children included."""
 
 import os
 import re
@@ -19,6 +20,45 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def processes():
+    """{pid: (ppid, start time, state)} of every process, from /proc (Linux)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (command)"
+        found[int(entry.name)] = (int(fields[1]), fields[19], fields[0])
+    return found
+
+
+def descendants(root):
+    """(pid, start time) of every living process below `root`."""
+    table = processes()
+    children = {}
+    for pid, (ppid, _, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found, pending = set(), list(children.get(root, []))
+    while pending:
+        pid = pending.pop()
+        found.add((pid, table[pid][1]))
+        pending.extend(children.get(pid, []))
+    return found
+
+
+def survivors(started):
+    """Those of `started` (pid, start time) still running: not gone, not a zombie, not reused."""
+    table = processes()
+    return sorted(
+        pid
+        for pid, start in started
+        if pid in table and table[pid][1] == start and table[pid][2] != "Z"
+    )
 
 
 def wait_until(predicate, timeout, what):
@@ -80,14 +120,20 @@ def test_it_serves_the_admin_with_a_printed_demo_login_and_syncs(tmp_path):
             return out.stdout.strip().splitlines()[-1:] not in ([], ["0"])
 
         wait_until(suppliers_synced, 90, "a successful supplier run")
+        # Everything rundev started: sandbox, web, the worker and the worker's own children.
+        started = descendants(proc.pid)
+        assert len(started) > 3, started
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=180)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             raise
         log.close()
-    for port in (web, sandbox):  # Ctrl-C stopped everything
+    # Ctrl-C stopped everything: rundev waited for each process group to be empty before exiting.
+    assert proc.returncode == 0, (tmp_path / "rundev.log").read_text()[-3000:]
+    assert survivors(started) == []
+    for port in (web, sandbox):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0

@@ -1,4 +1,5 @@
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from portal.management.commands.seed_demo import DEMO_LOGINS
 
@@ -10,7 +11,7 @@ def test_it_creates_demo_logins_that_reach_the_admin(db, client, capsys, setting
     out = capsys.readouterr().out
     for username, password, _ in DEMO_LOGINS:
         assert username in out and password in out
-    assert client.login(username="pm", password="demo-pm-2026")
+    assert client.login(request=HttpRequest(), username="pm", password="demo-pm-2026")
     assert client.get("/admin/").status_code == 200
-    assert client.login(username="kunde", password="demo-kunde-2026")
+    assert client.login(request=HttpRequest(), username="kunde", password="demo-kunde-2026")
     assert client.get("/admin/").status_code == 302  # customers never reach the admin

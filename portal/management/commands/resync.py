@@ -2,6 +2,10 @@
 
 CUSTOMER is the customer's id or legal name. With --wait the command stays until the runs end
 (a worker, `manage.py qcluster`, must be running) and exits 1 if any of them failed.
+
+Like the admin's resync button it goes through `portal.operations`, so it is in the audit log
+(no actor: the entry says it came from the command line). That is why it lives in portal, not in
+integrations (which never imports portal).
 """
 
 import time
@@ -11,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.datasets import Dataset
 from integrations.models import Connection, Run
-from integrations.services import resync
+from portal.operations import connection_resync_from_command_line
 
 
 class Command(BaseCommand):
@@ -27,7 +31,9 @@ class Command(BaseCommand):
     def handle(self, *args, customer, dataset, full, wait, timeout, **options):
         connection = self._connection(customer)
         try:
-            runs = resync(connection=connection, dataset=dataset, full=full)
+            runs = connection_resync_from_command_line(
+                connection=connection, dataset=dataset, full=full
+            )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         for run in runs:
