@@ -56,16 +56,25 @@ def valid_cursor(value):
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# An unpaired surrogate: JSON can escape one ("\\ud800"), but it is no character, and no
+# database driver of ours can store it.
+UNPAIRED_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def no_control_characters(value):
     if CONTROL_CHARACTERS.search(value):
         raise ValueError(
             "Must not contain control characters such as NUL (tab and line breaks are allowed)."
         )
+    if UNPAIRED_SURROGATE.search(value):
+        raise ValueError(
+            "Must not contain an unpaired surrogate escape such as \\ud800 (not a character)."
+        )
     return value
 
 
-# A string without control characters: every text field of a request body is one, so a NUL is a
-# 422 on the field, on every database, before anything reaches the database.
+# A string without control characters or unpaired surrogates: every text field of a request
+# body is one, so a NUL is a 422 on the field, on every database, before anything is stored.
 Text = Annotated[str, AfterValidator(no_control_characters)]
 
 # A date-time with an offset (RFC 3339), in UTC once parsed; None when absent.

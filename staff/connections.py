@@ -25,6 +25,7 @@ from integrations.models import ClientEntity, Connection, IntervalRequest, Invoi
 from integrations.models.schedules import format_interval, interval_from
 from integrations.selectors import estimated_monthly_requests
 from integrations.xledger.client import clean_token
+from integrations.xledger.storable import UNSTORABLE, storable
 from portal import interval_requests, intervals, operations
 from portal.forms import CONTROL_CHARACTERS, MALFORMED_TOKEN
 from portal.golive import APPROVE_PERMISSION, connection_approve_golive, connection_golive_blockers
@@ -56,6 +57,7 @@ class DimensionCodesField(forms.JSONField):
             isinstance(code, str)
             and 0 < len(code) <= MAX_DIMENSION_CODE_LENGTH
             and not CONTROL_CHARACTERS.search(code)
+            and not UNSTORABLE.search(code)  # an unpaired surrogate escape, "\ud800"
             for code in codes
         ):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
@@ -63,9 +65,12 @@ class DimensionCodesField(forms.JSONField):
 
     def bound_data(self, data, initial):
         try:
-            return super().bound_data(data, initial)
+            parsed = super().bound_data(data, initial)
         except (RecursionError, ValueError):  # shown back as typed, like any other invalid JSON
             return forms.fields.InvalidJSONInput(data)
+        if storable(parsed) != parsed:  # "\ud800" would be written back unescaped: as typed
+            return forms.fields.InvalidJSONInput(data)
+        return parsed
 
 
 class ConnectionAdminForm(forms.ModelForm):

@@ -38,7 +38,7 @@ import orjson
 import tenacity
 from django.conf import settings
 
-from integrations.xledger import queries
+from integrations.xledger import queries, storable
 from integrations.xledger.errors import (
     AuthenticationError,
     QueryError,
@@ -370,12 +370,17 @@ class XledgerClient:
         A separate frame on purpose: the raw body never sits in the locals of a frame that
         raises, so not even a traceback with locals shows a token a server echoed back.
         """
+        content = response.content
         try:
-            body = orjson.loads(response.content) if response.content else None
-        except orjson.JSONDecodeError:
+            if content and storable.may_hold_unstorable(content):
+                body = storable.loads_storable(content)  # NUL, unpaired surrogates: see there
+                logger.warning("Xledger answered text no database can store; made storable")
+            else:
+                body = orjson.loads(content) if content else None
+        except (ValueError, RecursionError):  # either parser's JSONDecodeError; deep nesting
             body = None
         if not isinstance(body, dict):
-            return None, None, self._scrub(response.text[:200].strip())
+            return None, None, self._scrub(storable.storable_text(response.text[:200].strip()))
         errors = body.get("errors")
         if errors:
             errors = orjson.loads(self._scrub(orjson.dumps(errors).decode()))

@@ -5,6 +5,7 @@ The order of checks mirrors what a client meets in front of a real API: transpor
 (credits, concurrency, timeouts), and only then the GraphQL document itself.
 """
 
+import json
 import time
 
 import httpx
@@ -63,8 +64,17 @@ def _status_line(status: int) -> str:
     }[status]
 
 
+def dumps(body) -> bytes:
+    """JSON bytes. orjson refuses an unpaired surrogate, which JSON (and Xledger's .NET
+    serialiser) can escape; the standard library writes it as an escape, as they do."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
 def respond(start_response, status: int, body, headers=()):
-    data = body if isinstance(body, bytes) else orjson.dumps(body)
+    data = body if isinstance(body, bytes) else dumps(body)
     start_response(
         _status_line(status),
         [("Content-Type", JSON), ("Content-Length", str(len(data))), *headers],
@@ -179,7 +189,7 @@ class SandboxApp:
             ctx,
             fast=sb.fast_path,
         )
-        data = orjson.dumps(body)
+        data = dumps(body)
         if ctx.mutation_stored and faults.take("drop_after_store", fields) is not None:
             raise DroppedConnection()
         return respond(start_response, 200, data)
