@@ -64,6 +64,14 @@ class Customer(models.Model):
     )
     desired_go_live = models.DateField(_("desired go-live date"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    scope_changes_apply_at_once = models.BooleanField(
+        _("scope changes apply at once"),
+        default=False,
+        help_text=_(
+            "After go-live, the customer's changes to client entities and dimensions apply at "
+            "once instead of waiting for the project manager's approval."
+        ),
+    )
 
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
@@ -186,5 +194,6 @@ class AuditEntry(models.Model):
 
 
 from portal.invitations import Invitation  # noqa: E402  (its own module; registered here)
+from portal.token_links import TokenLink  # noqa: E402  (likewise)
 
-__all__ = ["AuditEntry", "Contact", "Customer", "Invitation", "Membership"]
+__all__ = ["AuditEntry", "Contact", "Customer", "Invitation", "Membership", "TokenLink"]

@@ -6,7 +6,7 @@ from api import api
 from api import index as api_index
 from api import not_found as api_not_found
 from api.health import health
-from portal.views import auth, client_information, home, invitations, staff, xledger
+from portal.views import auth, client_information, home, invitations, scope, staff, xledger
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -21,7 +21,7 @@ urlpatterns = [
     path("client-information/", client_information.client_information, name="client_information"),
     path("xledger/instructions/", xledger.token_instructions, name="token_instructions"),
     path("xledger/token/", xledger.token, name="xledger_token"),
-    path("xledger/scope/", xledger.scope, name="xledger_scope"),
+    path("xledger/scope/", scope.scope, name="xledger_scope"),
     # One owner entity each: the customer's own connections, by id (others answer 404).
     path(
         "xledger/connections/new/",
@@ -30,7 +30,7 @@ urlpatterns = [
         name="xledger_connection_add",
     ),
     path("xledger/connections/<int:pk>/token/", xledger.token, name="xledger_connection_token"),
-    path("xledger/connections/<int:pk>/scope/", xledger.scope, name="xledger_connection_scope"),
+    path("xledger/connections/<int:pk>/scope/", scope.scope, name="xledger_connection_scope"),
     path(
         "xledger/connections/<int:pk>/remove/",
         xledger.discard,

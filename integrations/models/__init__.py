@@ -16,6 +16,7 @@ from integrations.models.mirror import (
 )
 from integrations.models.runs import Issue, RequestUsage, Run
 from integrations.models.schedules import Schedule
+from integrations.models.scope_changes import ScopeChange
 
 __all__ = [
     "ApiKey",
@@ -35,6 +36,7 @@ __all__ = [
     "RequestUsage",
     "Run",
     "Schedule",
+    "ScopeChange",
     "Supplier",
     "VatCode",
 ]

@@ -176,6 +176,7 @@ class Issue(models.Model):
         INVOICES_FAILING = "invoices_failing", _("Invoices failing")
         CREDITS_EXHAUSTED = "credits_exhausted", _("Xledger credits used up")
         SCHEMA_MISMATCH = "schema_mismatch", _("Xledger refuses our query (schema differs)")
+        NEW_CLIENT_ENTITY = "new_client_entity", _("New client entity in Xledger")
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
