@@ -460,17 +460,7 @@ def connection_reverify(*, connection, by=None):
         connection.verified_at = now
         was = connection.status
         if verification.ok:
-            if was != Connection.Status.PAUSED:
-                connection.status = Connection.Status.OK
-            for kind in (Issue.Kind.AUTH_FAILED, Issue.Kind.PERMISSION_MISSING):
-                issues.issue_resolve(connection=connection, kind=kind)
-            _store_entities(connection, verification)
-            if connection.is_live and was in (
-                Connection.Status.NEEDS_ATTENTION,
-                Connection.Status.UNVERIFIED,
-            ):
-                # Resume: what waited while the token was broken runs at the next tick.
-                connection.schedules.filter(enabled=True).update(next_run_at=now)
+            _token_works(connection, verification, was=was, now=now)
         elif was != Connection.Status.PAUSED:
             connection.status = Connection.Status.NEEDS_ATTENTION
             failed = {check.key for check in verification.failed_checks}
@@ -486,6 +476,39 @@ def connection_reverify(*, connection, by=None):
             connection.status_changed_at = now
         connection.save()
     return verification
+
+
+def connection_token_replaced(*, connection, verification, by=None) -> None:
+    """A new token that passed every check was stored on `connection` (by the caller, in this
+    transaction): record the checklist and resume as `connection_reverify` does after a good
+    check. Call `connection.set_token(...)` first; this saves the connection."""
+    if not verification.ok:
+        raise ValueError("Only a token that passed every check replaces the working one.")
+    now = timezone.now()
+    was = Connection.objects.values_list("status", flat=True).get(pk=connection.pk)
+    connection.verification = verification.to_dict()
+    connection.verified_at = now
+    connection.status = was  # set_token marked it unverified; the check just proved otherwise
+    _token_works(connection, verification, was=was, now=now)
+    if connection.status != was:
+        connection.status_changed_at = now
+    connection.save()
+
+
+def _token_works(connection, verification, *, was, now) -> None:
+    """A check passed: OK again (a connection SEMINE paused stays paused), the token Issues are
+    resolved, the entities kept in step, and on a live connection whatever waited while the
+    token was broken (syncs, held invoices) runs at the next tick."""
+    if was != Connection.Status.PAUSED:
+        connection.status = Connection.Status.OK
+    for kind in (Issue.Kind.AUTH_FAILED, Issue.Kind.PERMISSION_MISSING):
+        issues.issue_resolve(connection=connection, kind=kind)
+    _store_entities(connection, verification)
+    if connection.is_live and was in (
+        Connection.Status.NEEDS_ATTENTION,
+        Connection.Status.UNVERIFIED,
+    ):
+        connection.schedules.filter(enabled=True).update(next_run_at=now)
 
 
 def _store_entities(connection, verification) -> None:

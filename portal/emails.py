@@ -110,3 +110,20 @@ def send_setup_changed(customer, *, by, section: str, still_complete: bool) -> i
         customer,
         {"by": by, "section": sections.get(section, section), "still_complete": still_complete},
     )
+
+
+def send_token_replaced(connection, *, who: str, resumed: bool) -> int:
+    """A customer (or the holder of a replace-token link) replaced a live connection's token."""
+    return _to_project_manager(
+        "token_replaced",
+        connection.customer,
+        {
+            "connection": connection,
+            "who": who,
+            "resumed": resumed,
+            "paused": connection.status == connection.Status.PAUSED,
+            "admin_url": absolute(
+                reverse("admin:integrations_connection_change", args=[connection.pk])
+            ),
+        },
+    )

@@ -366,10 +366,22 @@ class TokenForm(AccessibleForm):
         ),
     )
 
-    def __init__(self, *args, has_token=False, **kwargs):
+    def __init__(self, *args, has_token=False, replacing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.has_token = has_token
-        if has_token:
+        if replacing:
+            # A live connection: the owner entity is fixed (shown, never taken from the POST),
+            # and a new token is what the form is for.
+            self.fields["environment"].disabled = True
+            self.fields["owner_entity_id"].disabled = True
+            self.fields["token"].required = True
+            self.fields["token"].label = _("New API token")
+            self.fields["token"].help_text = _(
+                "Paste the new token exactly as Xledger shows it. It is checked with Xledger "
+                "before it replaces the working token; if the check fails, the working token "
+                "stays. It is stored encrypted and never shown again."
+            )
+        elif has_token:
             self.fields["token"].help_text = _(
                 "A token is stored. Leave this empty to check the stored token again, or paste a "
                 "new one to replace it (the old one is deleted)."

@@ -371,6 +371,112 @@ def connection_save_token(
     return result
 
 
+def connection_replace_token(
+    *, connection: Connection, token: str, by=None, link=None
+) -> TokenCheck:
+    """Replace the token of a live connection, checked live BEFORE it replaces the working one.
+
+    The new token is checked with the connection's owner entity (fixed: it is not changed here)
+    from an unsaved copy of the connection. Only when every check passes is it stored: the old
+    token is overwritten, the checklist stored, the token Issues resolved, and a connection
+    Xledger had stopped accepting resumes at once (missed syncs and held invoices run at the
+    next tick) without a new go-live approval; a connection SEMINE paused stays paused. A
+    failing new token changes nothing (outcome "failed", with the checklist's fixes) and the
+    old one keeps working. `by` is the user, or None for the holder of a replace-token `link`
+    (which a successful replacement uses up). The project manager is e-mailed; the audit log
+    has it (fingerprints only). Before go-live use `connection_save_token` (store, then check).
+    """
+    from integrations.services import connection_token_replaced
+
+    if connection.is_removed:
+        raise OnboardingError("This connection was removed.")
+    if not connection.is_live:
+        raise OnboardingError("Before go-live the token is saved and checked on the token page.")
+    limit, window = settings.THROTTLE_TOKEN_CHECKS
+    if throttle.is_limited("token_check", connection.customer_id, limit):
+        return TokenCheck("throttled", retry_after_minutes=int(window.total_seconds() // 60))
+    throttle.hit("token_check", connection.customer_id, window)
+    candidate = Connection(
+        pk=connection.pk,
+        customer_id=connection.customer_id,
+        environment=connection.environment,
+        owner_entity_id=connection.owner_entity_id,
+        transaction_source_code=connection.transaction_source_code,
+    )
+    candidate.customer = connection.customer
+    candidate.set_token(token)  # never saved: only the check's client sees it
+    outcome = _check_candidate(candidate)
+    if outcome.verification is None or not outcome.verification.ok:
+        AuditEntry.record(
+            actor=by,
+            action="token_replace_refused",
+            customer=connection.customer,
+            target=f"connection {connection.pk}",
+            after={
+                "outcome": outcome.outcome,
+                "failed_checks": [c.key for c in outcome.verification.checks if not c.ok]
+                if outcome.verification
+                else [],
+                "via_link": link.email if link is not None else "",
+            },
+            comment="The working token was kept. The token value is never recorded.",
+        )
+        outcome.connection = connection
+        return outcome
+    with transaction.atomic():
+        locked = Connection.objects.select_for_update().get(pk=connection.pk)
+        if not locked.is_live:  # removed meanwhile
+            raise OnboardingError("This connection is no longer live.")
+        was = locked.status
+        before = locked.token_fingerprint
+        locked.set_token(token, by=by)
+        connection_token_replaced(connection=locked, verification=outcome.verification, by=by)
+        if link is not None:
+            type(link).objects.filter(pk=link.pk, used_at__isnull=True).update(
+                used_at=timezone.now()
+            )
+        AuditEntry.record(
+            actor=by,
+            action="token_replace",
+            customer=locked.customer,
+            target=f"connection {locked.pk}",
+            before={"token_fingerprint": before, "status": was},
+            after={"token_fingerprint": locked.token_fingerprint, "status": locked.status},
+            comment=(f"Through the replace-token link sent to {link.email}. " if link else "")
+            + "The token value is never recorded.",
+        )
+        resumed = was in (Connection.Status.NEEDS_ATTENTION, Connection.Status.UNVERIFIED)
+        who = (
+            (getattr(by, "email", "") or by.get_username())
+            if by is not None
+            else f"the holder of the replace-token link sent to {link.email}"
+            if link is not None
+            else "a person"
+        )
+        transaction.on_commit(lambda: emails.send_token_replaced(locked, who=who, resumed=resumed))
+    return TokenCheck("replaced", verification=outcome.verification, connection=locked)
+
+
+def _check_candidate(candidate: Connection) -> TokenCheck:
+    """verify() with a token that is not stored yet; the requests count for the connection."""
+    try:
+        with xledger_client(candidate) as client:
+            try:
+                result = verify(client, candidate.owner_entity_id, **candidate.verify_options())
+            finally:
+                _count_requests(candidate, client.request_count)
+    except (RateLimited, CreditsExhausted):
+        return TokenCheck("busy")
+    except AuthenticationError:
+        result = Verification(ok=False, checks=[Check.make("token", False, problem="rejected")])
+    except TransientError:
+        return TokenCheck("unreachable")
+    except XledgerError as exc:
+        logger.error("Token check for connection %s failed: %s", candidate.pk, exc)
+        return TokenCheck("error")
+    return TokenCheck("verified" if result.ok else "failed", verification=result)
+
+
 def connection_discard(*, connection: Connection, by) -> None:
     """The customer takes back an owner entity that never went live (added by mistake, or one
     they will not connect after all). A connection that was live is removed by staff only."""

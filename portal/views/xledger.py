@@ -60,6 +60,13 @@ def token(request, pk=None, add=False):
     else:
         connection = selectors.connection_of(customer)
     live = bool(connection and connection.is_live)
+    if live:
+        action = (
+            reverse("xledger_token")
+            if pk is None
+            else reverse("xledger_connection_token", args=[connection.pk])
+        )
+        return replace_token(request, connection, by=request.user, action=action)
     has_token = bool(connection and connection.has_token)
     initial = {
         "environment": connection.environment if connection else "production",
@@ -143,6 +150,64 @@ def token(request, pk=None, add=False):
             "verification": (connection.verification or {}) if connection else {},
             "live": live,
             "throttle_minutes": int(window.total_seconds() // 60),
+        },
+        status=status,
+    )
+
+
+def replace_token(request, connection, *, by, action, link=None):
+    """The token page of a live connection: a new token, checked with Xledger before it
+    replaces the working one. Shown to the customer's users (`by`) and to the holder of a
+    replace-token `link` (`by` None). A replaced token goes back to this page (GET) with the new
+    checklist; a refused one shows the new token's checklist and keeps the working token."""
+    form = TokenForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "environment": connection.environment,
+            "owner_entity_id": connection.owner_entity_id,
+        },
+        has_token=True,
+        replacing=True,
+    )
+    outcome, verification, status = None, connection.verification or {}, 200
+    if form.is_bound:
+        if form.is_valid():
+            result = services.connection_replace_token(
+                connection=connection, token=form.cleaned_data["token"], by=by, link=link
+            )
+            outcome = result.outcome
+            if outcome == "replaced":
+                messages.success(
+                    request,
+                    _(
+                        "The new token works and has replaced the old one. Synchronisation "
+                        "resumes within a few minutes."
+                    ),
+                )
+                return redirect(action)  # a used link's page says it was used
+            if result.verification is not None:
+                verification = result.verification.to_dict()
+            status = {"throttled": 429, "unreachable": 503, "busy": 503, "error": 502}.get(
+                outcome, 200
+            )
+            form = TokenForm(initial=form.initial, has_token=True, replacing=True)
+        else:
+            status = 400
+    return render(
+        request,
+        "portal/token_replace.html",
+        {
+            "customer": connection.customer,
+            "connection": connection,
+            "form": form,
+            "errors": form.error_summary() if form.is_bound else [],
+            "outcome": outcome,
+            "checklist": selectors.checklist(verification),
+            "verification": verification,
+            "checked_now": outcome is not None,
+            "action": action,
+            "via_link": link is not None,
+            "throttle_minutes": int(settings.THROTTLE_TOKEN_CHECKS[1].total_seconds() // 60),
         },
         status=status,
     )

@@ -231,11 +231,14 @@ def test_an_owner_entity_added_after_go_live_is_approved_on_its_own(
     } == first_schedules
     assert AuditEntry.objects.filter(action="connection_golive_approved").count() == 1
     assert any(f"owner entity {second.owner_entity_id}" in m.subject for m in mail.outbox)
-    # Once live, its token page is closed to changes like the first's.
+    # Once live, its owner entity is fixed like the first's: the page only replaces the token.
     response = customer_client.post(
-        reverse("xledger_connection_token", args=[second.pk]), second_form(sandbox)
+        reverse("xledger_connection_token", args=[second.pk]),
+        second_form(sandbox, owner_entity_id=str(sandbox.owner_db_id)),
     )
-    assert "The integration is live" in response.content.decode()
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert second.owner_entity_id == second_owner(sandbox) and second.is_live
 
 
 def test_a_live_owner_entity_cannot_be_discarded_by_the_customer(
