@@ -11,15 +11,23 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Issue
 
-# Issues the customer can fix (their token), so their contacts are told as well as SEMINE.
-CUSTOMER_ACTIONABLE = {Issue.Kind.AUTH_FAILED, Issue.Kind.PERMISSION_MISSING}
+# Issues the customer can fix (their token) or must decide (a new client entity), so their
+# contacts are told as well as SEMINE.
+CUSTOMER_ACTIONABLE = {
+    Issue.Kind.AUTH_FAILED,
+    Issue.Kind.PERMISSION_MISSING,
+    Issue.Kind.NEW_CLIENT_ENTITY,
+}
 CONTACT_ROLES = ("project", "finance")
+# Issues a new token fixes: their e-mail links to the connection's token page.
+TOKEN_KINDS = {Issue.Kind.AUTH_FAILED, Issue.Kind.PERMISSION_MISSING}
 
 # What the customer reads about an issue, in their language. The stored `title` and `detail`
 # are English and written for SEMINE's staff (they may quote Xledger's own error messages).
@@ -50,7 +58,13 @@ CUSTOMER_TEXTS = {
         "Your Xledger request credits are used up for now. Synchronisation waits until Xledger "
         "accepts requests again."
     ),
+    Issue.Kind.NEW_CLIENT_ENTITY: _(
+        "A new client entity appeared in Xledger: choose whether SEMINE should synchronise it."
+    ),
 }
+
+# Issues that do not stop the synchronisation (the e-mail must not say it stopped).
+KEEPS_SYNCING = {Issue.Kind.NEW_CLIENT_ENTITY}
 
 
 def issue_customer_text(issue: Issue) -> str:
@@ -147,10 +161,18 @@ def _notice(issue: Issue, customer) -> tuple[str, str]:
     ]
     if issue.detail:
         lines.append(issue.detail)
+    lines.append("")
+    if issue.kind not in KEEPS_SYNCING:
+        lines.append(
+            gettext("Until this is fixed, SEMINE does not ask Xledger for this customer's data.")
+        )
+    if issue.kind in TOKEN_KINDS and issue.connection_id:
+        # The customer fixes it themselves: straight to that connection's token page.
+        page = reverse("xledger_connection_token", args=[issue.connection_id])
+        lines.append(gettext("Replace the token here: %(url)s") % {"url": f"{base_url}{page}"})
+    else:
+        lines.append(gettext("Details: %(url)s") % {"url": f"{base_url}/"})
     lines += [
-        "",
-        gettext("Until this is fixed, SEMINE does not ask Xledger for this customer's data."),
-        gettext("Details: %(url)s") % {"url": f"{base_url}/"},
         "",
         "— Semine Connect",
     ]
@@ -201,3 +223,81 @@ def mass_deletion_confirmed(*, connection, dataset) -> bool:
 def mass_deletion_cleared(*, connection, dataset) -> None:
     """A full sync applied its deletions (confirmed, or small enough): the question is closed."""
     issue_resolve(connection=connection, kind=Issue.Kind.MASS_DELETION, dataset=dataset)
+
+
+# --- New client entities -------------------------------------------------------------------------
+
+
+def _entity_name(entity: dict) -> str:
+    return f"{entity.get('code') or ''} {entity.get('description') or ''}".strip() or str(
+        entity["dbId"]
+    )
+
+
+def new_client_entities_found(*, connection, entities: list[dict]) -> Issue:
+    """Re-verification of a live connection listed client entities it did not know: one Issue
+    (kept open while any of them waits for a decision) asks whether to synchronise them. Its
+    `data["entities"]` lists those still undecided ({dbId, code, description})."""
+    rows = [
+        {
+            "dbId": entity["dbId"],
+            "code": entity.get("code") or "",
+            "description": entity.get("description") or "",
+        }
+        for entity in entities
+    ]
+    issue = issue_open(
+        connection=connection,
+        kind=Issue.Kind.NEW_CLIENT_ENTITY,
+        title="",
+        data={"entities": rows},
+    )
+    known = {row["dbId"] for row in issue.data.get("entities", [])}
+    waiting = list(issue.data.get("entities", [])) + [r for r in rows if r["dbId"] not in known]
+    _describe_new_entities(issue, waiting)
+    return issue
+
+
+def new_client_entities_decided(*, connection, db_ids) -> Issue | None:
+    """The scope now says, for each of `db_ids`, whether it is synchronised: those are no longer
+    waiting; the Issue is resolved when none is."""
+    issue = (
+        Issue.objects.filter(connection=connection, kind=Issue.Kind.NEW_CLIENT_ENTITY)
+        .exclude(status=Issue.Status.RESOLVED)
+        .first()
+    )
+    if issue is None:
+        return None
+    decided = {int(db_id) for db_id in db_ids}
+    waiting = [row for row in issue.data.get("entities", []) if row["dbId"] not in decided]
+    if not waiting:
+        issue.data = {**issue.data, "entities": []}
+        issue.status = Issue.Status.RESOLVED
+        issue.resolved_at = timezone.now()
+        issue.save(update_fields=["data", "status", "resolved_at"])
+        return issue
+    _describe_new_entities(issue, waiting)
+    return issue
+
+
+def new_client_entities_waiting(connection) -> list[dict]:
+    """The client entities of `connection` that appeared after go-live and wait for a decision."""
+    issue = (
+        Issue.objects.filter(connection=connection, kind=Issue.Kind.NEW_CLIENT_ENTITY)
+        .exclude(status=Issue.Status.RESOLVED)
+        .first()
+    )
+    return list(issue.data.get("entities", [])) if issue else []
+
+
+def _describe_new_entities(issue: Issue, waiting: list[dict]) -> None:
+    names = ", ".join(_entity_name(row) for row in waiting)
+    one = len(waiting) == 1
+    issue.title = (f"New client entit{'y' if one else 'ies'} in Xledger: {names}")[:300]
+    issue.detail = (
+        f"Xledger lists {'this client entity' if one else 'these client entities'} since go-live "
+        f"({names}). {'It is' if one else 'They are'} not synchronised until the customer "
+        "chooses on the scope page and the scope change is applied."
+    )
+    issue.data = {**issue.data, "entities": waiting}
+    issue.save(update_fields=["title", "detail", "data"])

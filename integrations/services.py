@@ -408,6 +408,27 @@ def resync(*, connection, dataset=None, full=False, by=None) -> list[Run]:
     return runs
 
 
+def connection_rescoped(*, connection, datasets) -> list[Schedule]:
+    """The scope of a connection changed (client entities in or out, fixed assets per entity,
+    dimensions): the next run of each of `datasets` is a full one, which reads what is now in
+    scope and tombstones what no longer is. On a live connection each of those schedules is
+    then on exactly when its dataset applies. Returns the schedules touched."""
+    now = timezone.now()
+    schedules = list(Schedule.objects.filter(connection=connection, dataset__in=list(datasets)))
+    for schedule in schedules:
+        schedule.last_full_sync_at = None
+        if not connection.is_live:
+            continue
+        applies = dataset_applies(schedule.dataset, connection)
+        if applies and not schedule.enabled:
+            schedule.next_run_at = schedule.next_due_after(now)
+        elif not applies and schedule.enabled:
+            schedule.next_run_at = None
+        schedule.enabled = applies
+    Schedule.objects.bulk_update(schedules, ["last_full_sync_at", "enabled", "next_run_at"])
+    return schedules
+
+
 def connection_pause(*, connection, by) -> None:
     """No more Xledger calls for this connection (runs already going finish)."""
     connection.status = Connection.Status.PAUSED
@@ -513,7 +534,19 @@ def _token_works(connection, verification, *, was, now) -> None:
 
 def _store_entities(connection, verification) -> None:
     """Keep ClientEntity rows in step with what the token sees (one upsert); in_scope choices
-    are kept."""
+    are kept.
+
+    A client entity that appears on a live connection (one whose scope was chosen) stays out
+    of scope until someone decides: one NEW_CLIENT_ENTITY Issue asks, and the people concerned
+    are told once, after the commit."""
+    known = set(ClientEntity.objects.filter(connection=connection).values_list("db_id", flat=True))
+    watching = connection.is_live and bool(known)
+    new = [
+        entity
+        for entity in verification.entities
+        if watching and entity["dbId"] not in known and not entity.get("is_owner")
+    ]
+    new_ids = {entity["dbId"] for entity in new}
     entities = {
         entity["dbId"]: ClientEntity(
             connection=connection,
@@ -522,6 +555,7 @@ def _store_entities(connection, verification) -> None:
             description=entity.get("description") or "",
             company_number=entity.get("companyNumber") or "",
             is_owner=bool(entity.get("is_owner")),
+            in_scope=entity["dbId"] not in new_ids,  # for new rows; existing ones keep theirs
         )
         for entity in verification.entities
     }
@@ -531,6 +565,9 @@ def _store_entities(connection, verification) -> None:
         unique_fields=["connection", "db_id"],
         update_fields=["code", "description", "company_number", "is_owner"],
     )
+    if new:
+        issue = issues.new_client_entities_found(connection=connection, entities=new)
+        transaction.on_commit(lambda: issues.issue_notify(issue))
 
 
 # --- Mass deletions -----------------------------------------------------------------------------

@@ -280,6 +280,7 @@ class CustomerAdmin(admin.ModelAdmin):
             _("Xledger connections"),
             {
                 "fields": [
+                    "scope_changes_apply_at_once",
                     "connection_summary",
                     "verification_checklist",
                     "entities_in_scope",

@@ -1,9 +1,11 @@
-"""E-mails of the onboarding: the invitation, and the messages to the project manager.
+"""E-mails of the onboarding: the invitation, the replace-token link, and the messages to the
+project manager.
 
 Plain text, rendered from templates/emails/. None of them ever carries an API token: the
 templates are given the customer and the people involved, never the connection's secret.
 An invitation goes out in the language the project manager chose for it, or in English and
-Norwegian when none was chosen; the project manager's e-mails are in English.
+Norwegian when none was chosen; a replace-token link in the language staff chose for it; the
+project manager's e-mails are in English.
 """
 
 from django.conf import settings
@@ -127,3 +129,19 @@ def send_token_replaced(connection, *, who: str, resumed: bool) -> int:
             ),
         },
     )
+
+
+def send_token_link(link, raw_token: str) -> int:
+    """A replace-token link, in the language staff chose for it (English when none was)."""
+    by = link.created_by
+    context = {
+        "connection": link.connection,
+        "customer": link.connection.customer,
+        "link": absolute(reverse("token_link", args=[raw_token])),
+        "expires_at": link.expires_at,
+        "message": link.message.strip(),
+        "sender": (by.get_full_name() or by.email or by.get_username()) if by else "SEMINE",
+    }
+    with translation.override(link.language or settings.LANGUAGE_CODE):
+        subject, body = _render("token_link", context)
+    return send_mail(subject, body, None, [link.email])

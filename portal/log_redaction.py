@@ -1,5 +1,6 @@
 """No log line holds a link's secret: the token of an invitation link (a password until it is
-used) or of a password-reset link is replaced by `[redacted]` in every log record.
+used), of a replace-token link (it opens a connection's token page without a login) or of a
+password-reset link is replaced by `[redacted]` in every log record.
 
 Django writes the path of a failed request to its logs ("Forbidden (CSRF token missing.):
 /invitation/<token>/", "Gone: ...", runserver's access line), so a still-valid invitation would
@@ -15,15 +16,15 @@ import re
 REDACTED = "[redacted]"
 _SECRET_IN_PATH = re.compile(
     # An invitation link (not the admin's invitation pages, /admin/portal/invitation/<pk>/),
-    # a password-reset link ...
-    r"(?P<keep>(?<!/admin/portal)/invitation/|/reset/[^/\s\"'<>?#]+/)"
+    # a replace-token link, a password-reset link ...
+    r"(?P<keep>(?<!/admin/portal)/invitation/|/xledger/replace/|/reset/[^/\s\"'<>?#]+/)"
     r"(?!set-password/)(?P<secret>[^/\s\"'<>?#]+)"  # ... and the token after it
 )
 
 
 def redact(text: str) -> str:
-    """`text` with the token of any invitation or password-reset link replaced."""
-    if "/invitation/" not in text and "/reset/" not in text:
+    """`text` with the token of any invitation, replace-token or password-reset link replaced."""
+    if "/invitation/" not in text and "/reset/" not in text and "/xledger/replace/" not in text:
         return text
     return _SECRET_IN_PATH.sub(lambda m: m.group("keep") + REDACTED, text)
 

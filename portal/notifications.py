@@ -108,3 +108,31 @@ def notify_interval_request_answered(request) -> int:
     return _send_to_customer(
         "interval_request_answered", request.connection.customer, {"request": request}
     )
+
+
+def notify_scope_change_requested(change) -> int:
+    """To the project manager: a customer asks to change a live connection's scope (answered on
+    the connection's page), or changed it, where their scope changes apply at once."""
+    connection = change.connection
+    customer = connection.customer
+    return _send(
+        "scope_change_requested",
+        {"customer": customer, "change": change, "connection": connection},
+        project_manager_addresses(customer),
+    )
+
+
+def notify_scope_change_answered(change) -> int:
+    """To the customer's user who asked, in their language: applied or declined (to the
+    customer's people when that user is gone)."""
+    customer = change.connection.customer
+    context = {"change": change, "connection": change.connection}
+    user = change.requested_by
+    if user is None or not user.is_active or not user.email:
+        return _send_to_customer("scope_change_answered", customer, context)
+    return _send(
+        "scope_change_answered",
+        {"customer": customer, **context},
+        [user.email],
+        language=customer.language_for(user.email),
+    )

@@ -1,9 +1,9 @@
 """Support actions taken from the admin: resync, pause/resume, re-verify, release a stuck run,
-acknowledge/mute/resolve an issue, replace a token, remove a connection.
+acknowledge/mute/resolve an issue, remove a connection. (Staff never replace a token: they
+send a replace-token link, `portal.token_requests`.)
 
 Each checks the actor's permission, calls the engine's service (`integrations.services`) and
-records who did what, with before/after, in the audit log. Tokens never reach the audit log: a
-token change records the fingerprints only.
+records who did what, with before/after, in the audit log. Tokens never reach the audit log.
 """
 
 import getpass
@@ -309,18 +309,6 @@ def issue_confirm_mass_deletion(*, issue, by):
             },
         )
     return run
-
-
-def token_change_recorded(*, connection, before_fingerprint, by):
-    """Audit a token replacement by its fingerprints; never the value."""
-    AuditEntry.record(
-        actor=by,
-        action="token_changed",
-        customer=connection.customer,
-        target=_connection_target(connection),
-        before={"fingerprint": before_fingerprint or None},
-        after={"fingerprint": connection.token_fingerprint, "status": connection.status},
-    )
 
 
 def _plain(value):

@@ -10,14 +10,24 @@ dimensions in scope.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.db.models import Max, Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from integrations.datasets import Dataset
 from integrations.issues import issue_customer_text
-from integrations.models import Account, ClientEntity, Connection, IntervalRequest, Issue, Run
+from integrations.models import (
+    Account,
+    ClientEntity,
+    Connection,
+    IntervalRequest,
+    Issue,
+    Run,
+    Schedule,
+)
 from integrations.models.schedules import format_interval
 from integrations.xledger import checklist as xledger_checklist
 from portal.ids import parse_id
@@ -39,8 +49,14 @@ def customer_for_user(user) -> Customer | None:
 
 
 def connections_of(customer: Customer) -> list[Connection]:
-    """The customer's connections in use, one per Xledger owner entity, first one first."""
-    return list(Connection.objects.current().filter(customer=customer).order_by("pk"))
+    """The customer's connections in use, one per Xledger owner entity, first one first (each
+    with its customer and project manager, which the home page reads per connection)."""
+    return list(
+        Connection.objects.current()
+        .filter(customer=customer)
+        .select_related("customer__project_manager")
+        .order_by("pk")
+    )
 
 
 def connection_of(customer: Customer) -> Connection | None:
@@ -330,42 +346,195 @@ def known_account_codes(customer: Customer) -> set[str] | None:
 
 # --- Health, once live ---------------------------------------------------------------------------
 
+# What is wrong now with a live connection, most urgent first: the first that applies is the one
+# the customer reads, with the one action that fixes it.
+HEALTH_TOKEN_REJECTED = "token_rejected"
+HEALTH_PERMISSION_MISSING = "permission_missing"
+HEALTH_PAUSED = "paused"
+HEALTH_CREDITS_EXHAUSTED = "credits_exhausted"
+HEALTH_FAILING = "failing"
+HEALTH_RUNNING = "running"
 
-def last_success_by_dataset(connection: Connection) -> list[dict]:
-    """Per dataset the connection syncs: the last successful run (or None)."""
-    wanted = [d for d in Dataset]
-    customer = connection.customer
-    if not customer.fixed_assets_apply:
-        wanted = [d for d in wanted if d != Dataset.FIXED_ASSETS]
-    rows = []
-    for dataset in wanted:
-        run = (
-            Run.objects.filter(connection=connection, dataset=dataset, status=Run.Status.SUCCEEDED)
-            .order_by("-finished_at")
-            .first()
+# Runs that completed (a partial run read and wrote every page), and runs that did not.
+RUN_SUCCEEDED = (Run.Status.SUCCEEDED, Run.Status.PARTIAL)
+RUN_FAILED = (Run.Status.FAILED, Run.Status.DEFERRED)
+# Open issues that SEMINE looks into (the customer has nothing to do about them).
+SEMINE_LOOKS_INTO = {
+    Issue.Kind.DATASET_FAILING,
+    Issue.Kind.SCHEMA_MISMATCH,
+    Issue.Kind.INVOICES_FAILING,
+    Issue.Kind.MASS_DELETION,
+}
+# Of those, the ones that mean their dataset is not being synchronised.
+DATASET_NOT_SYNCED = SEMINE_LOOKS_INTO - {Issue.Kind.MASS_DELETION}
+
+
+@dataclass
+class DatasetHealth:
+    dataset: str
+    label: str
+    interval: str
+    last_success: datetime | None
+    last_failure: datetime | None
+    failing: bool
+
+
+@dataclass
+class Health:
+    """One connection as its customer reads it: what is wrong now (or that nothing is), the one
+    action that fixes it (a label without a URL is something to know, not to do), and per
+    dataset the last successful synchronisation."""
+
+    state: str
+    message: str
+    action_label: str = ""
+    action_url: str = ""
+    datasets: list[DatasetHealth] = field(default_factory=list)
+    issues: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.state == HEALTH_RUNNING
+
+
+def connection_health(connection: Connection) -> Health:
+    """How one connection is doing: see `connections_health`."""
+    return connections_health([connection])[connection.pk]
+
+
+def connections_health(connections: list[Connection]) -> dict[int, Health]:
+    """{connection id: Health} in three queries however many connections and datasets (when the
+    connections come with their customer and project manager, as `connections_of` gives them):
+    the runs (latest success and failure per connection × dataset), the open issues and the
+    schedules. A dataset is failing when a run failed (or was deferred) after its last success,
+    or an open issue says it is not being synchronised."""
+    ids = [connection.pk for connection in connections]
+    # Read per connection below; nothing to fetch when the caller selected them already.
+    prefetch_related_objects(connections, "customer__project_manager")
+    runs = {
+        (row["connection_id"], row["dataset"]): row
+        for row in Run.objects.filter(connection_id__in=ids)
+        .values("connection_id", "dataset")
+        .annotate(
+            last_success=Max("finished_at", filter=Q(status__in=RUN_SUCCEEDED)),
+            last_failure=Max("finished_at", filter=Q(status__in=RUN_FAILED)),
         )
-        rows.append({"dataset": dataset, "label": dataset.label, "run": run})
-    return rows
+    }
+    issues: dict[int, list[Issue]] = {pk: [] for pk in ids}
+    for issue in Issue.objects.filter(
+        connection_id__in=ids, status__in=[Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
+    ).order_by("-last_seen_at"):
+        issues[issue.connection_id].append(issue)
+    schedules: dict[int, list[Schedule]] = {pk: [] for pk in ids}
+    order = {dataset: position for position, dataset in enumerate(Dataset.values)}
+    for schedule in sorted(
+        Schedule.objects.filter(connection_id__in=ids), key=lambda s: order.get(s.dataset, 99)
+    ):
+        schedules[schedule.connection_id].append(schedule)
 
-
-def customer_issues(connection: Connection) -> list[dict]:
-    """The open issues as the customer reads them: kind, dataset and meaning in their language
-    (the stored title and detail are English, for staff)."""
-    return [
-        {
-            "issue": issue,
-            "kind": issue.get_kind_display(),
-            "dataset": issue.get_dataset_display() if issue.dataset else "",
-            "text": issue_customer_text(issue),
+    health = {}
+    for connection in connections:
+        not_synced = {
+            issue.dataset for issue in issues[connection.pk] if issue.kind in DATASET_NOT_SYNCED
         }
-        for issue in open_issues(connection)
-    ]
+        datasets = []
+        for schedule in schedules[connection.pk]:
+            if schedule.dataset == Dataset.FIXED_ASSETS and not (
+                connection.customer.fixed_assets_apply
+            ):
+                continue
+            row = runs.get((connection.pk, schedule.dataset), {})
+            last_success, last_failure = row.get("last_success"), row.get("last_failure")
+            failed_since = last_failure is not None and (
+                last_success is None or last_failure > last_success
+            )
+            datasets.append(
+                DatasetHealth(
+                    dataset=schedule.dataset,
+                    label=schedule.get_dataset_display(),
+                    interval=format_interval(schedule.interval),
+                    last_success=last_success,
+                    last_failure=last_failure,
+                    failing=failed_since or schedule.dataset in not_synced,
+                )
+            )
+        health[connection.pk] = _health(connection, datasets, issues[connection.pk])
+    return health
 
 
-def open_issues(connection: Connection):
-    return Issue.objects.filter(
-        connection=connection, status__in=[Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
-    ).order_by("-last_seen_at")
+def _health(connection: Connection, datasets: list[DatasetHealth], issues: list[Issue]) -> Health:
+    """The decision: the first of these that applies is what is wrong now."""
+    kinds = {issue.kind for issue in issues}
+    owner = connection.owner_entity_id
+    token_url = reverse("xledger_connection_token", args=[connection.pk])
+    failed_checks = {
+        check.get("key")
+        for check in (connection.verification or {}).get("checks", [])
+        if not check.get("ok")
+    }
+    needs_attention = connection.status == Connection.Status.NEEDS_ATTENTION
+    shown = {
+        "datasets": datasets,
+        "issues": [_customer_issue(issue) for issue in issues],
+    }
+    if Issue.Kind.AUTH_FAILED in kinds or (needs_attention and "token" in failed_checks):
+        return Health(
+            HEALTH_TOKEN_REJECTED,
+            _("Xledger no longer accepts the API token of owner entity %(owner)s.")
+            % {"owner": owner},
+            _("Replace the token"),
+            token_url,
+            **shown,
+        )
+    if Issue.Kind.PERMISSION_MISSING in kinds or needs_attention:
+        return Health(
+            HEALTH_PERMISSION_MISSING,
+            _("The API token of owner entity %(owner)s lacks a permission SEMINE needs.")
+            % {"owner": owner},
+            _("Check the token"),
+            token_url,
+            **shown,
+        )
+    if connection.status == Connection.Status.PAUSED:
+        manager = connection.customer.project_manager
+        return Health(
+            HEALTH_PAUSED,
+            _("SEMINE has paused this connection: nothing is synchronised until it is resumed."),
+            _("Contact your project manager"),
+            f"mailto:{manager.email}" if manager and manager.email else "",
+            **shown,
+        )
+    if Issue.Kind.CREDITS_EXHAUSTED in kinds:
+        return Health(
+            HEALTH_CREDITS_EXHAUSTED,
+            _(
+                "Your Xledger request credits are used up for now, so synchronisation waits "
+                "until Xledger accepts requests again."
+            ),
+            _("No action needed: it resumes by itself."),
+            **shown,
+        )
+    failing = [row.label for row in datasets if row.failing]
+    if failing or kinds & SEMINE_LOOKS_INTO:
+        if failing:
+            message = _("Synchronising %(datasets)s is failing. SEMINE is looking into it.") % {
+                "datasets": ", ".join(str(label) for label in failing)
+            }
+        else:
+            message = _("Something needs SEMINE's attention. SEMINE is looking into it.")
+        return Health(HEALTH_FAILING, message, _("No action needed from you."), **shown)
+    return Health(HEALTH_RUNNING, _("Everything is running."), **shown)
+
+
+def _customer_issue(issue: Issue) -> dict:
+    """An issue as the customer reads it: kind, dataset and meaning in their language (the
+    stored title and detail are English, for staff)."""
+    return {
+        "issue": issue,
+        "kind": issue.get_kind_display(),
+        "dataset": issue.get_dataset_display() if issue.dataset else "",
+        "text": issue_customer_text(issue),
+    }
 
 
 # --- Intervals -----------------------------------------------------------------------------------

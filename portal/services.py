@@ -34,6 +34,7 @@ from integrations.xledger.verify import Check, Verification, verify
 from portal import emails, selectors, throttle
 from portal.invitations import Invitation
 from portal.models import AuditEntry, Contact, Customer, Membership
+from portal.token_links import TokenLink
 
 logger = logging.getLogger("portal.onboarding")
 
@@ -427,14 +428,22 @@ def connection_replace_token(
         locked = Connection.objects.select_for_update().get(pk=connection.pk)
         if not locked.is_live:  # removed meanwhile
             raise OnboardingError("This connection is no longer live.")
+        now = timezone.now()
+        if link is not None:
+            # Single use under the connection's lock: of two good tokens sent through one
+            # link at the same moment, the second finds it used and changes nothing.
+            if not TokenLink.objects.filter(
+                pk=link.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
+            ).update(used_at=now):
+                raise OnboardingError("This link can no longer be used.")
         was = locked.status
         before = locked.token_fingerprint
         locked.set_token(token, by=by)
         connection_token_replaced(connection=locked, verification=outcome.verification, by=by)
-        if link is not None:
-            type(link).objects.filter(pk=link.pk, used_at__isnull=True).update(
-                used_at=timezone.now()
-            )
+        # The token is replaced: other links that ask for one are moot and stop working.
+        TokenLink.objects.filter(
+            connection=locked, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
         AuditEntry.record(
             actor=by,
             action="token_replace",

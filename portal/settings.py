@@ -49,6 +49,8 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
 
 # Customer onboarding: invitation links, and throttles (attempts per window, per key).
 INVITATION_TTL = timedelta(days=env.int("INVITATION_TTL_DAYS", default=7))
+# How long a replace-token link staff send works (portal/token_links.py).
+TOKEN_LINK_TTL = timedelta(days=env.int("TOKEN_LINK_TTL_DAYS", default=7))
 THROTTLE_TOKEN_CHECKS = (5, timedelta(minutes=10))  # live Xledger checks per customer
 # These throttles (token checks, password reset e-mails) count in the cache: with several web
 # processes it must be shared, e.g.

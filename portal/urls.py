@@ -6,7 +6,16 @@ from api import api
 from api import index as api_index
 from api import not_found as api_not_found
 from api.health import health
-from portal.views import auth, client_information, home, invitations, scope, staff, xledger
+from portal.views import (
+    auth,
+    client_information,
+    home,
+    invitations,
+    scope,
+    staff,
+    token_links,
+    xledger,
+)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -42,6 +51,8 @@ urlpatterns = [
         name="xledger_connection_approval",
     ),
     path("invitation/<str:token>/", invitations.accept, name="invitation_accept"),
+    # A replace-token link e-mailed by staff: the live token page of one connection, no login.
+    path("xledger/replace/<str:raw>/", token_links.replace, name="token_link"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth.PasswordResetView.as_view(), name="password_reset"),

@@ -5,12 +5,15 @@ A customer has one connection per Xledger owner entity; each has its own page he
 the customer added after go-live is approved on its own from its page, and a project manager may
 remove one (with a reason, on a page of its own): it stops and its history stays, read-only.
 
-The token is write-only here as everywhere: an empty password box replaces it; staff see only the
-fingerprint. Every action goes through `portal.operations` / `portal.intervals` /
-`portal.golive`, which check the permission and write the audit entry.
+Staff never handle a token: this page has no token box. They see its fingerprint, and may ask
+the customer (or the IT partner) for a new one: a single-use, expiring link to the connection's
+token page, e-mailed (`portal.token_requests`); the links sent are listed here, with a revoke
+button. Every action goes through `portal.operations` / `portal.intervals` / `portal.golive` /
+`portal.token_requests`, which check the permission and write the audit entry.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
@@ -21,14 +24,22 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from integrations.datasets import Dataset
-from integrations.models import ClientEntity, Connection, IntervalRequest, Invoice, Run, Schedule
+from integrations.models import (
+    ClientEntity,
+    Connection,
+    IntervalRequest,
+    Invoice,
+    Run,
+    Schedule,
+    ScopeChange,
+)
 from integrations.models.schedules import format_interval, interval_from
 from integrations.selectors import estimated_monthly_requests
-from integrations.xledger.client import clean_token
 from integrations.xledger.storable import UNSTORABLE, storable
-from portal import interval_requests, intervals, operations
-from portal.forms import CONTROL_CHARACTERS, MALFORMED_TOKEN
+from portal import interval_requests, intervals, operations, scope_changes, token_requests
+from portal.forms import CONTROL_CHARACTERS
 from portal.golive import APPROVE_PERMISSION, connection_approve_golive, connection_golive_blockers
+from portal.token_links import TokenLink
 from staff import sections
 from staff.sections import connection_label
 
@@ -74,15 +85,7 @@ class DimensionCodesField(forms.JSONField):
 
 
 class ConnectionAdminForm(forms.ModelForm):
-    """The token is write-only: an empty password box that replaces the token when filled."""
-
-    new_token = forms.CharField(
-        label="Replace API token",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to keep the current token. The token is never shown.",
-    )
+    """No token field: staff ask for a new token with a replace-token link instead."""
 
     class Meta:
         model = Connection
@@ -94,16 +97,6 @@ class ConnectionAdminForm(forms.ModelForm):
             "transaction_source_code",
         ]
         field_classes = {"selected_dimensions": DimensionCodesField}
-
-    def clean_new_token(self):
-        """The customer form's rule (`clean_token`): a replacement must look like a token."""
-        value = self.cleaned_data.get("new_token") or ""
-        if not value:
-            return ""
-        cleaned = clean_token(value)
-        if cleaned is None:
-            raise forms.ValidationError(MALFORMED_TOKEN, code="malformed")
-        return cleaned
 
 
 def _interval_text(schedule):
@@ -259,6 +252,46 @@ class RemoveConnectionForm(forms.Form):
     )
 
 
+class TokenLinkForm(forms.Form):
+    """Who is asked for a new token: one of the customer's people, or any address typed in (the
+    IT partner, who may have no account); the language of the e-mail; a message."""
+
+    recipient = forms.ChoiceField(label=_("Send to"), required=False)
+    other_email = forms.EmailField(
+        label=_("or this e-mail address"),
+        required=False,
+        help_text=_("The customer's IT partner, for instance. Leave empty to use the choice."),
+    )
+    language = forms.ChoiceField(label=_("Language of the e-mail"), choices=settings.LANGUAGES)
+    message = forms.CharField(
+        label=_("Message"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text=_("Shown in the e-mail, which also says never to send the token by e-mail."),
+    )
+
+    def __init__(self, *args, recipients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].choices = [("", _("— the address typed below —")), *recipients]
+
+    def clean_message(self):
+        message = self.cleaned_data["message"]
+        if CONTROL_CHARACTERS.search(message) or UNSTORABLE.search(message):
+            raise ValidationError(_("The message holds characters that cannot be sent."))
+        return message
+
+    def clean(self):
+        data = super().clean()
+        chosen, typed = data.get("recipient"), data.get("other_email")
+        if chosen and typed:
+            raise ValidationError(_("Choose a person or type an address, not both."))
+        if not chosen and not typed and "other_email" not in self.errors:
+            raise ValidationError(_("Choose who gets the link, or type their e-mail address."))
+        data["email"] = chosen or typed
+        return data
+
+
 class IntervalDecisionForm(forms.Form):
     """The project manager's answer to a customer's interval request: which button, and why."""
 
@@ -276,6 +309,33 @@ class IntervalDecisionForm(forms.Form):
             data["accept"] = False
         else:
             raise ValidationError(_("Accept or decline the request."))
+        return data
+
+
+class ScopeDecisionForm(forms.Form):
+    """The project manager's answer to a customer's scope change: which button, and why."""
+
+    answer = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_("Sent to the customer who asked. Required to decline."),
+    )
+
+    def clean_answer(self):
+        answer = self.cleaned_data["answer"]
+        if CONTROL_CHARACTERS.search(answer) or UNSTORABLE.search(answer):
+            raise ValidationError(_("The answer holds characters that cannot be sent."))
+        return answer
+
+    def clean(self):
+        data = super().clean()
+        if "apply" in self.data:
+            data["apply"] = True
+        elif "decline" in self.data:
+            data["apply"] = False
+        else:
+            raise ValidationError(_("Apply or decline the scope change."))
         return data
 
 
@@ -334,7 +394,6 @@ class ConnectionAdmin(admin.ModelAdmin):
                     "token_fingerprint",
                     "token_set_at",
                     "token_set_by",
-                    "new_token",
                     "verified_at",
                     "verification_checklist",
                 ]
@@ -354,7 +413,7 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": ["customer", "environment", "owner_entity_id", "new_token"]})]
+            return [(None, {"fields": ["customer", "environment", "owner_entity_id"]})]
         if obj.is_removed:
             removed = (_("Removed"), {"fields": ["removed_at", "removed_by"]})
             return [removed, *self.fieldsets]
@@ -383,10 +442,6 @@ class ConnectionAdmin(admin.ModelAdmin):
         return obj.owner_entity_name or "–"
 
     def save_model(self, request, obj, form, change):
-        new_token = form.cleaned_data.get("new_token")
-        before = obj.token_fingerprint  # the form does not touch it; set_token below does
-        if new_token:
-            obj.set_token(new_token, by=request.user)
         super().save_model(request, obj, form, change)
         if change:
             operations.form_change_recorded(
@@ -395,11 +450,6 @@ class ConnectionAdmin(admin.ModelAdmin):
                 target=obj,
                 form=form,
                 by=request.user,
-                exclude=["new_token"],
-            )
-        if new_token:
-            operations.token_change_recorded(
-                connection=obj, before_fingerprint=before, by=request.user
             )
 
     def save_formset(self, request, form, formset, change):
@@ -477,6 +527,21 @@ class ConnectionAdmin(admin.ModelAdmin):
                 "<int:object_id>/intervals/requests/<int:request_id>/",
                 wrap(self.interval_request_view),
                 name="integrations_connection_interval_request",
+            ),
+            path(
+                "<int:object_id>/scope-changes/<int:change_id>/",
+                wrap(self.scope_change_view),
+                name="integrations_connection_scope_change",
+            ),
+            path(
+                "<int:object_id>/token-link/",
+                wrap(self.token_link_view),
+                name="integrations_connection_token_link",
+            ),
+            path(
+                "<int:object_id>/token-link/<int:link_id>/revoke/",
+                wrap(self.token_link_revoke_view),
+                name="integrations_connection_token_link_revoke",
             ),
         ] + super().get_urls()
 
@@ -597,6 +662,72 @@ class ConnectionAdmin(admin.ModelAdmin):
             ).count(),
         }
         return TemplateResponse(request, "admin/integrations/connection/remove.html", context)
+
+    def token_link_view(self, request, object_id):
+        """Ask for a new token: e-mail a single-use, expiring link to the connection's token page
+        to one of the customer's people or to an address typed in. Staff never see the token."""
+        connection = self._connection(request, object_id, token_requests.SEND_PERMISSION)
+        if refused := self._refuse_if_removed(request, connection):
+            return refused
+        default_language = "nb" if connection.customer.country == "NO" else "en"
+        form = TokenLinkForm(
+            request.POST or None,
+            recipients=token_requests.token_link_recipients(connection),
+            initial={"language": default_language},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                link = token_requests.token_link_send(
+                    connection=connection,
+                    email=form.cleaned_data["email"],
+                    language=form.cleaned_data["language"],
+                    message=form.cleaned_data["message"],
+                    by=request.user,
+                )
+            except ValidationError as e:
+                for message in e.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(
+                    request,
+                    _("A link to replace the token was sent to %(email)s; it expires %(when)s.")
+                    % {"email": link.email, "when": link.expires_at.strftime("%Y-%m-%d %H:%M")},
+                    messages.SUCCESS,
+                )
+                return self._back(connection)
+        context = {
+            **self._action_context(
+                request,
+                connection,
+                _("Ask for a new token: %(customer)s · %(connection)s")
+                % {"connection": connection_label(connection), "customer": connection.customer},
+            ),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/integrations/connection/token_link.html", context)
+
+    def token_link_revoke_view(self, request, object_id, link_id):
+        """Revoke one replace-token link of this connection (POST): it stops working at once."""
+        connection = self._connection(request, object_id, token_requests.SEND_PERMISSION)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        link = get_object_or_404(
+            TokenLink.objects.select_related("connection__customer"),
+            pk=link_id,
+            connection=connection,
+        )
+        try:
+            token_requests.token_link_revoke(link=link, by=request.user)
+        except ValidationError as e:
+            for message in e.messages:
+                self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("The link sent to %(email)s no longer works.") % {"email": link.email},
+                messages.SUCCESS,
+            )
+        return self._back(connection)
 
     def resync_view(self, request, object_id):
         connection = self._connection(request, object_id, "integrations.resync_connection")
@@ -794,6 +925,52 @@ class ConnectionAdmin(admin.ModelAdmin):
             )
         return back
 
+    def scope_change_view(self, request, object_id, change_id):
+        """Apply or decline a customer's scope change (POST, go-live approval permission)."""
+        connection = self._connection(request, object_id, scope_changes.DECIDE_PERMISSION)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if refused := self._refuse_if_removed(request, connection):
+            return refused
+        change = get_object_or_404(ScopeChange, pk=change_id, connection=connection)
+        form = ScopeDecisionForm(request.POST, prefix=f"s{change.pk}")
+        if not form.is_valid():
+            for message in [m for errors in form.errors.values() for m in errors]:
+                self.message_user(request, message, messages.ERROR)
+            return self._back(connection)
+        apply = form.cleaned_data["apply"]
+        try:
+            scope_changes.scope_change_decide(
+                change=change, apply=apply, answer=form.cleaned_data["answer"], by=request.user
+            )
+        except ValidationError as e:
+            for message in e.messages:
+                self.message_user(request, message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _(
+                    "Scope change applied: the next run of each kind of data it touches is a "
+                    "full one, and the customer has been told."
+                )
+                if apply
+                else _("Scope change declined; the customer has been told."),
+                messages.SUCCESS,
+            )
+        return self._back(connection)
+
+    def _pending_scope_change(self, connection, user):
+        """The pending scope change with what it would change now, and the decision form."""
+        change = scope_changes.pending_scope_change(connection)
+        if change is None:
+            return None
+        return {
+            "change": change,
+            "changes": scope_changes.pending_described(change),
+            "form": ScopeDecisionForm(prefix=f"s{change.pk}"),
+            "can_decide": user.has_perm(scope_changes.DECIDE_PERMISSION),
+        }
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             user = request.user
@@ -815,6 +992,9 @@ class ConnectionAdmin(admin.ModelAdmin):
                 else 0,
                 resync_form=ResyncForm(),
                 is_paused=obj.status == Connection.Status.PAUSED,
+                scope_change=self._pending_scope_change(obj, user) if in_use else None,
+                can_ask_token=obj.is_live and user.has_perm(token_requests.SEND_PERMISSION),
+                token_links=list(obj.token_links.select_related("created_by", "connection")[:20]),
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -42,10 +42,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from integrations import clients, dispatch
-from integrations.models import ApiKey, ClientEntity, IntervalRequest, Invoice, InvoiceLine
+from integrations.models import (
+    ApiKey,
+    ClientEntity,
+    IntervalRequest,
+    Invoice,
+    InvoiceLine,
+    ScopeChange,
+)
 from portal.invitations import Invitation
 from portal.models import AuditEntry, Membership
 from portal.roles import PROJECT_MANAGERS
+from portal.token_links import TokenLink
 from tests.admin_builders import make_issue, make_run, make_submitted_customer
 from tests.test_no_5xx_forms import (
     HYPOTHESIS,
@@ -200,6 +208,9 @@ def admin_world(db, settings, monkeypatch):
     invitation = Invitation(customer=customer, email="ny@fjordbat.example", created_by=pm)
     invitation.issue_token()
     invitation.save()
+    token_link = TokenLink(connection=connection, email="it@partner.example", created_by=pm)
+    token_link.issue_token()
+    token_link.save()
     AuditEntry.record(actor=pm, action="customer_changed", customer=customer, target="x")
     api_key, _ = ApiKey.issue(name="SEMINE production")
     invoice = Invoice.objects.create(
@@ -224,6 +235,12 @@ def admin_world(db, settings, monkeypatch):
         dataset=schedule.dataset,
         interval=timedelta(hours=2),
         reason="Hourly, please.",
+        requested_by=user,
+    )
+    scope_change = ScopeChange.objects.create(
+        connection=connection,
+        transaction_source="LEV",
+        summary="Transaction source: SEMINE → LEV",
         requested_by=user,
     )
     now = timezone.now()
@@ -273,6 +290,8 @@ def admin_world(db, settings, monkeypatch):
         run=run,
         issue=issue,
         interval_request=interval_request,
+        token_link=token_link,
+        scope_change=scope_change,
     )
 
 
@@ -328,7 +347,7 @@ def test_every_admin_page_renders(admin_world, label):
 def add_data(world) -> dict[str, dict]:
     """What the add forms need besides what the change form of the existing object shows: new
     values for the unique fields, and the fields only the add form has."""
-    customer, token = world.customer.pk, "Zx9-Qm_4TtR2pL8vWc3nYb7Ks1Ha5Ge0Ud6J"
+    customer = world.customer.pk
     password = {"password1": "Fjord-Shipping-2027", "password2": "Fjord-Shipping-2027"}
     return {
         "auth.group": {"name": "Hostile testers"},
@@ -339,7 +358,6 @@ def add_data(world) -> dict[str, dict]:
             "customer": str(customer),
             "environment": "demo",
             "owner_entity_id": "77777",
-            "new_token": token,
         },
         "portal.customer": {
             "legal_name": "Nytt Selskap AS",
@@ -616,6 +634,23 @@ def custom_pages(world) -> dict[str, tuple[str, dict]]:
             f"{world.interval_request.pk}/",
             {f"r{world.interval_request.pk}-answer": "Yes.", "accept": "1"},
         ),
+        "connection_token_link": (
+            f"/admin/integrations/connection/{conn}/token-link/",
+            {
+                "recipient": "",
+                "other_email": "it@partner.example",
+                "language": "nb",
+                "message": "Hei",
+            },
+        ),
+        "connection_token_link_revoke": (
+            f"/admin/integrations/connection/{conn}/token-link/{world.token_link.pk}/revoke/",
+            {},
+        ),
+        "connection_scope_change": (
+            f"/admin/integrations/connection/{conn}/scope-changes/{world.scope_change.pk}/",
+            {f"s{world.scope_change.pk}-answer": "Not now.", "decline": "1"},
+        ),
         "run_release": (f"/admin/integrations/run/{world.run.pk}/release/", {}),
         "user_password_change": (
             f"/admin/auth/user/{world.objects['auth.user'].pk}/password/",
@@ -627,7 +662,9 @@ def custom_pages(world) -> dict[str, tuple[str, dict]]:
 CUSTOM_PAGES = [
     "customer_approve", "customer_request_changes", "connection_resync", "connection_pause",
     "connection_resume", "connection_reverify", "connection_approve", "connection_remove",
-    "connection_intervals", "connection_interval_request", "run_release", "user_password_change",
+    "connection_intervals", "connection_interval_request", "connection_token_link",
+    "connection_token_link_revoke", "connection_scope_change", "run_release",
+    "user_password_change",
 ]  # fmt: skip
 
 
@@ -674,7 +711,9 @@ def test_every_custom_admin_page_is_covered(admin_world):
         "integrations_connection_resume", "integrations_connection_reverify",
         "integrations_connection_approve", "integrations_connection_remove",
         "integrations_connection_intervals", "integrations_connection_interval_request",
-        "integrations_run_release", "auth_user_password_change",
+        "integrations_connection_token_link", "integrations_connection_token_link_revoke",
+        "integrations_connection_scope_change", "integrations_run_release",
+        "auth_user_password_change",
     }  # fmt: skip
     assert custom <= named, f"custom admin pages without a no-5xx run: {sorted(custom - named)}"
     assert len(CUSTOM_PAGES) == len(named)

@@ -34,6 +34,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, given, settings
@@ -43,7 +44,8 @@ from integrations.models import Connection
 from portal.invitations import Invitation
 from portal.models import Membership
 from portal.roles import PROJECT_MANAGERS
-from tests.factories import make_customer
+from portal.token_links import TokenLink
+from tests.factories import make_connection, make_customer
 from tests.portal.conftest import client_information, token_form
 
 # --- Hostile values -------------------------------------------------------------------------------
@@ -278,6 +280,19 @@ def world(db, settings, monkeypatch):
     invitation_token = invitation.issue_token()
     invitation.save()
 
+    # A live connection (of another customer, in the demo environment) with a replace-token link.
+    live = make_connection(
+        customer=make_customer("Nordlys AS"),
+        token=sb.demo_tokens["full"],
+        owner_entity_id=sb.owner_db_id,
+        environment=Connection.Environment.DEMO,
+        live_since=timezone.now(),
+    )
+    Connection.objects.filter(pk=live.pk).update(status=Connection.Status.OK)
+    link = TokenLink(connection=live, email="drift@it-partner.example", created_by=pm)
+    token_link = link.issue_token()
+    link.save()
+
     return SimpleNamespace(
         sandbox=sb,
         pm=pm,
@@ -285,6 +300,7 @@ def world(db, settings, monkeypatch):
         user=user,
         connection=connection,
         invitation_token=invitation_token,
+        token_link=token_link,
         reset_uid=urlsafe_base64_encode(force_bytes(user.pk)),
         reset_token=default_token_generator.make_token(user),
     )
@@ -378,6 +394,13 @@ FORMS = {
         baseline=lambda w: {"password1": "Fjord-Shipping-2027", "password2": "Fjord-Shipping-2027"},
         as_customer=False,
         path_part=lambda w: w.invitation_token,
+        path_values=path_texts,
+    ),
+    "token_link": Form(
+        url=lambda w, raw: f"/xledger/replace/{quote(str(raw), safe='')}/",
+        baseline=lambda w: {"token": w.sandbox.add_token()},
+        as_customer=False,
+        path_part=lambda w: w.token_link,
         path_values=path_texts,
     ),
     "login": Form(

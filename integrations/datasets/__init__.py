@@ -36,5 +36,18 @@ INITIAL_SYNC_ORDER = [
     Dataset.FIXED_ASSETS,
 ]
 
+# The mirror datasets whose records belong to an entity (`ownerDbId`) and are kept only for the
+# client entities in scope (`mirroring.excluded_owner_ids`): taking a client entity in or out of
+# scope changes what each of them should hold.
+ENTITY_SCOPED = frozenset(
+    {
+        Dataset.SUPPLIERS,
+        Dataset.DIMENSIONS,
+        Dataset.VAT_CODES,
+        Dataset.ACCOUNTS,
+        Dataset.FIXED_ASSETS,
+    }
+)
+
 MIN_INTERVAL = timedelta(minutes=5)
 MAX_INTERVAL = timedelta(days=7)

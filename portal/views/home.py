@@ -37,27 +37,32 @@ def _home_context(request, interval_form=None, interval_connection=None):
     if context["changes_requested"]:
         context["change_request"] = selectors.change_request_comment(customer)
     # Per owner entity: how it is doing (once live) and the intervals in force.
+    health = selectors.connections_health([c for c in connections if c.is_live])
     context["owner_entities"] = [
         {
             "connection": connection,
-            "health": selectors.last_success_by_dataset(connection) if connection.is_live else [],
-            "issues": selectors.customer_issues(connection) if connection.is_live else [],
+            "health": health.get(connection.pk),
             "intervals": selectors.intervals_in_force(connection),
         }
         for connection in connections
     ]
     if connections:
-        context["interval_form"] = interval_form or _interval_form(connections)
+        context["interval_form"] = interval_form or _interval_form(
+            connections, intervals=[entity["intervals"] for entity in context["owner_entities"]]
+        )
         context["interval_connection"] = interval_connection or connections[0]
     return context
 
 
-def _interval_form(connections, data=None):
+def _interval_form(connections, data=None, intervals=None):
     """One form for every owner entity: the datasets any of them syncs (the request names the
-    connection, which the service checks the dataset against)."""
+    connection, which the service checks the dataset against). `intervals`: each connection's
+    `intervals_in_force`, when the caller has read them already."""
+    if intervals is None:
+        intervals = [selectors.intervals_in_force(connection) for connection in connections]
     datasets = {}
-    for connection in connections:
-        for row in selectors.intervals_in_force(connection):
+    for rows in intervals:
+        for row in rows:
             datasets.setdefault(row["dataset"], row["label"])
     return IntervalRequestForm(data, datasets=list(datasets.items()))
 

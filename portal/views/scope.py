@@ -1,12 +1,18 @@
 """The scope of one connection: which client entities (fixed assets per entity) and which
-dimensions are synced, and the transaction source invoices are filed under."""
+dimensions are synced, and the transaction source invoices are filed under.
+
+Before go-live the customer saves it directly. On a live connection saving asks the project
+manager for a scope change (`portal.scope_changes`), or applies it at once where the customer is
+set so; the change waiting for an answer is shown, and client entities that appeared in Xledger
+after go-live are marked for a decision."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from integrations.models import ClientEntity
-from portal import selectors, services
+from integrations.models import ClientEntity, ScopeChange
+from portal import scope_changes, selectors, services
 from portal.forms import ScopeForm
 from portal.views.access import customer_required
 from portal.views.xledger import _own_connection
@@ -44,14 +50,44 @@ def scope(request, pk=None):
     if not selected and not existing and customer.fixed_assets_as_dimension:
         selected = _fixed_assets_dimension(customer, verification)
     form = ScopeForm(
-        request.POST if request.method == "POST" and not live else None,
+        request.POST if request.method == "POST" else None,
         verification=verification,
         existing=existing,
         selected=selected,
         fa_default=customer.fixed_assets_apply,
         transaction_source=connection.transaction_source_code,
     )
-    if form.is_bound and form.is_valid():
+    if form.is_bound and form.is_valid() and live:
+        try:
+            change = scope_changes.scope_change_request(
+                connection=connection,
+                by=request.user,
+                entities=form.choices(),
+                dimensions=form.cleaned_data["dimensions"],
+                transaction_source=form.cleaned_data["transaction_source_code"],
+            )
+        except ValidationError as e:
+            for message in e.messages:
+                form.add_error(None, message)
+        else:
+            if change.status == ScopeChange.Status.APPLIED:
+                messages.success(
+                    request,
+                    _(
+                        "The new scope applies now. The next synchronisation of the data it "
+                        "touches reads everything again."
+                    ),
+                )
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Sent to your project manager. Nothing changes until they apply it; "
+                        "you get an e-mail with their answer."
+                    ),
+                )
+            return redirect("home")
+    elif form.is_bound and form.is_valid():
         services.connection_save_scope(
             customer=customer,
             connection=connection,
@@ -62,6 +98,7 @@ def scope(request, pk=None):
         )
         messages.success(request, _("Saved the entities and dimensions to synchronise."))
         return redirect("home")
+    news = scope_changes.scope_news(connection)  # nothing before go-live
     return render(
         request,
         "portal/scope.html",
@@ -72,6 +109,10 @@ def scope(request, pk=None):
             "form": form,
             "errors": form.error_summary() if form.is_bound else [],
             "live": live,
+            "at_once": customer.scope_changes_apply_at_once,
+            "pending": news["pending"],
+            "pending_changes": scope_changes.pending_described(news["pending"]),
+            "new_entity_ids": [row["dbId"] for row in news["new_entities"]],
         },
         status=400 if form.is_bound else 200,
     )

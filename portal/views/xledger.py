@@ -172,9 +172,13 @@ def replace_token(request, connection, *, by, action, link=None):
     outcome, verification, status = None, connection.verification or {}, 200
     if form.is_bound:
         if form.is_valid():
-            result = services.connection_replace_token(
-                connection=connection, token=form.cleaned_data["token"], by=by, link=link
-            )
+            try:
+                result = services.connection_replace_token(
+                    connection=connection, token=form.cleaned_data["token"], by=by, link=link
+                )
+            except services.OnboardingError:  # removed, or the link used, meanwhile
+                messages.error(request, _("The token can no longer be replaced here."))
+                return redirect(action if link is not None else "home")
             outcome = result.outcome
             if outcome == "replaced":
                 messages.success(

@@ -18,7 +18,8 @@ def test_it_never_shows_the_token_in_the_list(db, superuser, client):
     assert TOKEN not in html
 
 
-def test_staff_can_replace_the_token(db, superuser, client):
+def test_staff_cannot_replace_the_token(db, superuser, client):
+    """Staff send a replace-token link instead (#16); a posted token is ignored."""
     conn = make_connection()
     client.force_login(superuser)
     new = "Replaced_token-abcdefghijklmnopqrstu"
@@ -40,7 +41,7 @@ def test_staff_can_replace_the_token(db, superuser, client):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     fresh = Connection.objects.get(pk=conn.pk)
-    assert fresh.reveal_token() == new
-    assert fresh.token_set_by == superuser
+    assert fresh.reveal_token() == TOKEN
+    assert fresh.token_fingerprint == conn.token_fingerprint and fresh.token_set_by is None
     page = client.get(f"/admin/integrations/connection/{conn.pk}/change/").content.decode()
-    assert new not in page
+    assert new not in page and 'name="new_token"' not in page

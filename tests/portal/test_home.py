@@ -30,7 +30,7 @@ def test_it_shows_the_health_once_live(customer_client, customer):
     body = customer_client.get("/").content.decode()
     assert "Your integration is live" in body
     suppliers = re.search(r"Supplier register</th><td>(.*?)</td>", body).group(1)
-    assert suppliers != "Not yet" and "Not yet" in body  # only suppliers have synced
+    assert suppliers != "Never" and "Never" in body  # only suppliers have synced
     assert "Dataset failing" in body and "(Currencies)" in body
     assert "Synchronising this data has failed several times in a row" in body
     assert "Currencies have failed 3 times" not in body  # the stored title is for staff

@@ -14,6 +14,7 @@ CUSTOMER_FACING = (
     "templates/portal/",
     "templates/registration/",
     "templates/emails/invitation",
+    "templates/emails/token_link",
     "templates/notifications/golive_approved",
     "templates/notifications/connection_golive_approved",
     "templates/notifications/changes_requested",

@@ -67,6 +67,9 @@ def test_it_redacts_invitation_and_password_reset_tokens_wherever_they_appear():
         '"POST /invitation/[redacted]/ HTTP/1.1" https://connect.semine.no/accounts/reset/MQ/'
         "[redacted]/"
     )
+    assert redact('"GET /xledger/replace/AbC-123_x/ HTTP/1.1" 410') == (
+        '"GET /xledger/replace/[redacted]/ HTTP/1.1" 410'
+    )
     assert redact("/accounts/reset/MQ/set-password/") == "/accounts/reset/MQ/set-password/"
     assert redact("nothing to hide") == "nothing to hide"
     admin_page = "GET /admin/portal/invitation/12/change/"  # a pk, not a token
