@@ -20,6 +20,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -39,8 +40,10 @@ from portal.golive import (
 from portal.ids import parse_id
 from portal.invitations import Invitation
 from portal.models import Contact, Customer
+from portal.orgnumbers import clean_organisation_number
 from portal.roles import PROJECT_MANAGERS
 from staff import sections
+from staff.runs import short_time
 from staff.sections import connection_label
 
 OPEN_ISSUE_STATUSES = [Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
@@ -83,7 +86,9 @@ class InvitationInline(admin.TabularInline):
     ]
     readonly_fields = ["state_display", "created_at", "sent_at", "expires_at", "accepted_at"]
     can_delete = False
-    verbose_name = "invitation (add an e-mail address and save to send it)"
+    verbose_name = "invitation"
+    # The inline's heading is the plural: not Django's verbose_name + "s".
+    verbose_name_plural = "invitations (add an e-mail address and save to send it)"
 
     @admin.display(description="state")
     def state_display(self, obj):
@@ -163,6 +168,33 @@ class HasOpenIssuesFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CustomerAdminForm(PlainTextModelForm):
+    """The customer form of the admin: the organisation number is checked for the country, check
+    digit included, as on the customer's own client information form."""
+
+    def clean(self):
+        data = super().clean()
+        country = data.get("country")
+        number = data.get("organisation_number")
+        if "organisation_number" in self.fields and country and number:
+            try:
+                data["organisation_number"] = clean_organisation_number(country, number)
+            except ValidationError as error:
+                self.add_error("organisation_number", error)
+        return data
+
+
+def project_managers():
+    """Who may be a customer's project manager: active staff in the project managers group. Never
+    a customer's user: the project manager gets staff e-mails with admin links."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=PROJECT_MANAGERS)
+        .distinct()
+        .order_by("username")
+    )
+
+
 class RequestChangesForm(forms.Form):
     comment = forms.CharField(
         label=_("What must the customer change?"),
@@ -207,17 +239,19 @@ def annotate_customer_list(queryset):
 
 
 class CustomerAdmin(admin.ModelAdmin):
-    form = PlainTextModelForm
+    form = CustomerAdminForm
     change_form_template = "admin/portal/customer/change_form.html"
+    # Short headers (the admin does not wrap them) and short times: every column fits a 1,280 px
+    # screen beside the filters.
     list_display = [
         "legal_name",
-        "organisation_number",
-        "onboarding_status",
+        "organisation_number_display",
+        "onboarding_status_display",
         "project_manager",
         "connection_status",
         "last_success_display",
         "open_issues_display",
-        "submitted_at",
+        "submitted_display",
     ]
     list_filter = [
         "onboarding_status",
@@ -295,6 +329,11 @@ class CustomerAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return annotate_customer_list(super().get_queryset(request))
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "project_manager":
+            kwargs["queryset"] = project_managers()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def has_export_permission(self, request):
         return request.user.has_perm("portal.export_customer")
 
@@ -357,11 +396,23 @@ class CustomerAdmin(admin.ModelAdmin):
             return links
         return format_html("{}: {}", _("%(n)d connections") % {"n": len(connections)}, links)
 
-    @admin.display(description=_("last successful sync"), ordering="last_success")
-    def last_success_display(self, obj):
-        return obj.last_success or "–"
+    @admin.display(description=_("org. number"), ordering="organisation_number")
+    def organisation_number_display(self, obj):
+        return obj.organisation_number or "–"
 
-    @admin.display(description=_("open issues"), ordering="open_issues")
+    @admin.display(description=_("status"), ordering="onboarding_status")
+    def onboarding_status_display(self, obj):
+        return obj.get_onboarding_status_display()
+
+    @admin.display(description=_("last success"), ordering="last_success")
+    def last_success_display(self, obj):
+        return short_time(obj.last_success)
+
+    @admin.display(description=_("submitted"), ordering="submitted_at")
+    def submitted_display(self, obj):
+        return short_time(obj.submitted_at)
+
+    @admin.display(description=_("issues"), ordering="open_issues")
     def open_issues_display(self, obj):
         if not obj.open_issues:
             return 0
@@ -403,7 +454,9 @@ class CustomerAdmin(admin.ModelAdmin):
             connections = self._connections(obj)
             live = [c.live_since for c in connections if c.live_since]
             since = min(live) if live else None
-            text = format_html("Live{}", f" since {since:%Y-%m-%d %H:%M}" if since else "")
+            # Local time, as "Submitted at" and every other time on the page.
+            when = formats.localize(timezone.localtime(since)) if since else ""
+            text = format_html("Live{}", f" since {when}" if since else "")
             waiting = [c for c in connections if c.awaits_approval]
             if not waiting:
                 return text

@@ -3,9 +3,9 @@ project manager.
 
 Plain text, rendered from templates/emails/. None of them ever carries an API token: the
 templates are given the customer and the people involved, never the connection's secret.
-An invitation goes out in the language the project manager chose for it, or in English and
-Norwegian when none was chosen; a replace-token link in the language staff chose for it; the
-project manager's e-mails are in English.
+An invitation goes out in the language the project manager (or, inviting their IT partner, the
+customer) chose for it, or in English and Norwegian when none was chosen; a replace-token link
+in the language staff chose for it; the project manager's e-mails are in English.
 """
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from portal.roles import PROJECT_MANAGERS
+from portal.roles import PROJECT_MANAGERS, CustomerRole
 
 
 def absolute(path: str) -> str:
@@ -47,21 +47,29 @@ def _render(name: str, context: dict) -> tuple[str, str]:
     return " ".join(subject.split()), body
 
 
+def _sender(user) -> str:
+    return (user.get_full_name() or user.email or user.get_username()) if user else "SEMINE"
+
+
 def send_invitation(invitation, raw_token: str) -> int:
+    """The link to accept `invitation`; an IT partner's says who at the customer sent it and
+    that the account reaches the token step only."""
     context = {
         "invitation": invitation,
         "customer": invitation.customer,
         "link": absolute(reverse("invitation_accept", args=[raw_token])),
         "expires_at": invitation.expires_at,
+        "sender": _sender(invitation.created_by),
     }
+    name = "it_partner_invitation" if invitation.role == CustomerRole.IT_PARTNER else "invitation"
     if invitation.language:
         with translation.override(invitation.language):
-            subject, body = _render("invitation", context)
+            subject, body = _render(name, context)
         return send_mail(subject, body, None, [invitation.email])
     parts, subjects = [], []
     for language in ("en", "nb"):
         with translation.override(language):
-            subject, body = _render("invitation", context)
+            subject, body = _render(name, context)
         subjects.append(subject)
         parts.append(body.strip())
     return send_mail(
@@ -80,6 +88,15 @@ def _to_project_manager(name: str, customer, context: dict) -> int:
     with translation.override("en"):
         subject, body = _render(name, context)
     return send_mail(subject, body, None, recipients)
+
+
+def send_it_partner_invited(invitation) -> int:
+    """The customer invited their IT partner to the token step: the project manager sees who."""
+    return _to_project_manager(
+        "it_partner_invited",
+        invitation.customer,
+        {"invitation": invitation, "by": invitation.created_by},
+    )
 
 
 def send_setup_submitted(customer, *, by) -> int:
@@ -133,14 +150,13 @@ def send_token_replaced(connection, *, who: str, resumed: bool) -> int:
 
 def send_token_link(link, raw_token: str) -> int:
     """A replace-token link, in the language staff chose for it (English when none was)."""
-    by = link.created_by
     context = {
         "connection": link.connection,
         "customer": link.connection.customer,
         "link": absolute(reverse("token_link", args=[raw_token])),
         "expires_at": link.expires_at,
         "message": link.message.strip(),
-        "sender": (by.get_full_name() or by.email or by.get_username()) if by else "SEMINE",
+        "sender": _sender(link.created_by),
     }
     with translation.override(link.language or settings.LANGUAGE_CODE):
         subject, body = _render("token_link", context)

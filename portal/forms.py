@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.models import Connection
 from integrations.models.connections import DEFAULT_TRANSACTION_SOURCE
 from integrations.models.schedules import interval_from
+from integrations.xledger import object_kinds
 from integrations.xledger.client import clean_token
 from portal.models import Contact, Customer
 from portal.orgnumbers import EXAMPLES, clean_organisation_number
@@ -173,7 +174,10 @@ class LoginForm(AuthenticationForm):
 
 
 class ClientInformationForm(AccessibleForm):
-    """The company part. `draft=True` drops "required" but keeps every format check."""
+    """The company part. `draft=True` drops "required" but keeps every format check.
+
+    Fields are declared in page order (portal.selectors.CLIENT_INFORMATION_SECTIONS), so the error
+    summary lists them as the customer meets them."""
 
     legal_name = forms.CharField(label=_("Legal name"), max_length=200)
     country = forms.ChoiceField(label=_("Country"), choices=Customer.Country.choices)
@@ -190,6 +194,16 @@ class ClientInformationForm(AccessibleForm):
         min_value=1,
         max_value=10_000_000,
         help_text=_("A rough number is fine, e.g. 400."),
+    )
+    supplier_posting_account = forms.CharField(
+        label=_("Default posting account for suppliers"),
+        max_length=20,
+        help_text=_("Usually 2400 (accounts payable)."),
+    )
+    customer_posting_account = forms.CharField(
+        label=_("Default posting account for customers"),
+        max_length=20,
+        help_text=_("Usually 1500 (accounts receivable)."),
     )
     fixed_assets_apply = forms.BooleanField(
         label=_("Fixed assets apply (SEMINE should synchronise your fixed assets)"), required=False
@@ -208,20 +222,11 @@ class ClientInformationForm(AccessibleForm):
         required=False,
         help_text=_('As it should appear in SEMINE, e.g. "Fixed asset".'),
     )
-    supplier_posting_account = forms.CharField(
-        label=_("Default posting account for suppliers"),
-        max_length=20,
-        help_text=_("Usually 2400 (accounts payable)."),
-    )
-    customer_posting_account = forms.CharField(
-        label=_("Default posting account for customers"),
-        max_length=20,
-        help_text=_("Usually 1500 (accounts receivable)."),
-    )
     desired_go_live = forms.DateField(
         label=_("Desired go-live date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("Not in the past. Format: YYYY-MM-DD."),
+        # No format here: the browser's date picker shows the date in the browser's own format.
+        help_text=_("Choose today or a later date."),
     )
     notes = forms.CharField(
         label=_("Notes for SEMINE"), required=False, widget=forms.Textarea(attrs={"rows": 4})
@@ -437,9 +442,10 @@ class ScopeForm(AccessibleForm):
             transaction_source or DEFAULT_TRANSACTION_SOURCE
         )
         self.entities = verification.get("entities", [])
+        # System kinds (the tax rules) are no dimension: object_kinds.py says which they are.
         self.fields["dimensions"].choices = [
-            (k["code"], f"{k.get('name') or k['code']} ({k['code']})")
-            for k in verification.get("object_kinds", [])
+            (k["code"], f"{k.get('name') or k['code']} ({k.get('number') or k['code']})")
+            for k in object_kinds.financial_dimensions(verification.get("object_kinds"))
             if k.get("code")
         ]
         self.fields["dimensions"].initial = selected
@@ -528,3 +534,22 @@ class IntervalRequestForm(AccessibleForm):
             except forms.ValidationError as e:
                 self.add_error("amount", e)
         return data
+
+
+class ItPartnerInvitationForm(AccessibleForm):
+    """The customer invites their IT partner to the token step: an address and the language of
+    the e-mail (`languages`: the site's, given by the view)."""
+
+    email = forms.EmailField(
+        label=_("Your IT partner's e-mail address"),
+        max_length=254,
+        help_text=_(
+            "They get a link, which works once, to an account that can only enter the owner ID "
+            "and token and choose the entities and dimensions."
+        ),
+    )
+    language = forms.ChoiceField(label=_("Language of the e-mail"))
+
+    def __init__(self, *args, languages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = list(languages)

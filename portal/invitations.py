@@ -3,6 +3,9 @@
 The link holds a random token; the database holds only its SHA-256, so a leaked database (or an
 admin screen) cannot be turned into a working link. A link works once, until it expires, and
 never after a re-send (which makes a new token) or a revoke.
+
+Staff invite the customer's users; a customer user may invite their IT partner (`role`), whose
+account then reaches the token step only. Who sent it is `created_by`: staff, or the customer.
 """
 
 import hashlib
@@ -13,6 +16,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from portal.roles import CustomerRole
 
 
 def hash_token(raw: str) -> str:
@@ -44,6 +49,13 @@ class Invitation(models.Model):
         choices=settings.LANGUAGES,
         blank=True,
         help_text=_("The language of the invitation e-mail; blank sends it in every language."),
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=20,
+        choices=CustomerRole.choices,
+        default=CustomerRole.MEMBER,
+        help_text=_("An IT partner may only enter owner IDs and tokens and choose the scope."),
     )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

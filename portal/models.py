@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.roles import CustomerRole
+
 
 class Customer(models.Model):
     """A SEMINE customer being onboarded or live. Holds what used to be the D01.01 spreadsheet."""
@@ -141,10 +143,18 @@ class Membership(models.Model):
         default=settings.LANGUAGE_CODE,
         help_text=_("The language e-mails to this user are written in: the last one they used."),
     )
+    role = models.CharField(
+        _("role"), max_length=20, choices=CustomerRole.choices, default=CustomerRole.MEMBER
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
         return f"{self.user} → {self.customer}"
+
+    @property
+    def is_it_partner(self) -> bool:
+        """Invited by the customer for the token step only (token, owner IDs, scope)."""
+        return self.role == CustomerRole.IT_PARTNER
 
     def remember_language(self, language: str) -> None:
         """Keep the language the user reads the portal in, for the e-mails we send them."""

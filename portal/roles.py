@@ -1,8 +1,23 @@
-"""Staff roles: which permissions each group holds.
+"""Roles: which permissions each staff group holds, and what a customer's user may be.
 
 The groups are created by a data migration; `sync_group_permissions` also runs after every
 `migrate` so that permissions added by later features reach the groups without a new migration.
 """
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerRole(models.TextChoices):
+    """What a customer's user may do in the portal (`Membership.role`, `Invitation.role`).
+
+    A member does everything the customer does. An IT partner, invited by the customer, may only
+    read the token instructions, enter owner IDs and tokens and choose the scope
+    (`portal.views.access.it_partner_allowed` marks those pages)."""
+
+    MEMBER = "member", _("Customer user")
+    IT_PARTNER = "it_partner", _("IT partner")
+
 
 PROJECT_MANAGERS = "Project managers"
 SUPPORT = "Support"

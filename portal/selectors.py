@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Max, Q, prefetch_related_objects
+from django.db.models import Count, Max, Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -32,7 +32,8 @@ from integrations.models.schedules import format_interval
 from integrations.xledger import checklist as xledger_checklist
 from portal.ids import parse_id
 from portal.intervals import applicable_schedules
-from portal.models import AuditEntry, Contact, Customer
+from portal.models import AuditEntry, Contact, Customer, Invitation
+from portal.roles import CustomerRole
 
 TODO, NEEDS_FIXING, DONE = "todo", "needs_fixing", "done"
 STATE_LABELS = {TODO: _("To do"), NEEDS_FIXING: _("Needs fixing"), DONE: _("Done")}
@@ -46,6 +47,15 @@ def customer_for_user(user) -> Customer | None:
     if membership is None:
         return None
     return membership.customer
+
+
+def it_partner_invitations(customer: Customer) -> list[Invitation]:
+    """The IT partner invitations the customer sent, newest first."""
+    return list(
+        Invitation.objects.filter(customer=customer, role=CustomerRole.IT_PARTNER).order_by(
+            "-created_at"
+        )[:20]
+    )
 
 
 def connections_of(customer: Customer) -> list[Connection]:
@@ -107,6 +117,52 @@ def client_information_missing(customer: Customer) -> list[str]:
         if contact is None or not contact.name or not contact.email:
             missing.append(f"contact_{role}")
     return missing
+
+
+# The client information page's sections, in page order: (anchor, heading, what belongs to it).
+# Contacts are named as `client_information_missing` names them (`contact_<role>`).
+CLIENT_INFORMATION_SECTIONS = (
+    (
+        "company",
+        _("Company"),
+        ("legal_name", "country", "organisation_number", "street_address", "postal_code", "city"),
+    ),
+    ("contacts", _("Contacts"), tuple(f"contact_{role}" for role in Contact.Role.values)),
+    (
+        "invoices",
+        _("Invoices and accounting"),
+        ("expected_invoice_volume", "supplier_posting_account", "customer_posting_account"),
+    ),
+    (
+        "fixed-assets",
+        _("Fixed assets"),
+        (
+            "fixed_assets_apply",
+            "fixed_assets_as_dimension",
+            "fixed_assets_dimension_code",
+            "fixed_assets_dimension_name",
+        ),
+    ),
+    ("go-live", _("Go-live"), ("desired_go_live", "notes")),
+)
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    names: tuple[str, ...]
+    complete: bool
+
+
+def client_information_sections(customer: Customer) -> list[Section]:
+    """The sections of the client information, each complete when nothing it requires is missing
+    from what is saved (the one rule: `client_information_missing`)."""
+    missing = set(client_information_missing(customer))
+    return [
+        Section(key, title, names, complete=missing.isdisjoint(names))
+        for key, title, names in CLIENT_INFORMATION_SECTIONS
+    ]
 
 
 @dataclass
@@ -321,7 +377,13 @@ def checklist(verification: dict | None) -> list[dict]:
     for check in (verification or {}).get("checks", []):
         label, fix = xledger_checklist.describe(check)
         rows.append(
-            {"key": check.get("key"), "label": label, "ok": bool(check.get("ok")), "fix": fix}
+            {
+                "key": check.get("key"),
+                "label": label,
+                "ok": bool(check.get("ok")),
+                "fix": fix,
+                "detail": xledger_checklist.detail(check),  # Xledger's words, untranslated
+            }
         )
     return rows
 
@@ -377,6 +439,7 @@ class DatasetHealth:
     last_success: datetime | None
     last_failure: datetime | None
     failing: bool
+    now: str = ""  # "running" or "queued" while a run of it is under way, else ""
 
 
 @dataclass
@@ -391,6 +454,7 @@ class Health:
     action_url: str = ""
     datasets: list[DatasetHealth] = field(default_factory=list)
     issues: list[dict] = field(default_factory=list)
+    active: bool = False  # a run is queued or running: the page showing it refreshes itself
 
     @property
     def ok(self) -> bool:
@@ -405,9 +469,9 @@ def connection_health(connection: Connection) -> Health:
 def connections_health(connections: list[Connection]) -> dict[int, Health]:
     """{connection id: Health} in three queries however many connections and datasets (when the
     connections come with their customer and project manager, as `connections_of` gives them):
-    the runs (latest success and failure per connection × dataset), the open issues and the
-    schedules. A dataset is failing when a run failed (or was deferred) after its last success,
-    or an open issue says it is not being synchronised."""
+    the runs (latest success and failure per connection × dataset, and whether one is queued or
+    running now), the open issues and the schedules. A dataset is failing when a run failed (or
+    was deferred) after its last success, or an open issue says it is not being synchronised."""
     ids = [connection.pk for connection in connections]
     # Read per connection below; nothing to fetch when the caller selected them already.
     prefetch_related_objects(connections, "customer__project_manager")
@@ -418,8 +482,11 @@ def connections_health(connections: list[Connection]) -> dict[int, Health]:
         .annotate(
             last_success=Max("finished_at", filter=Q(status__in=RUN_SUCCEEDED)),
             last_failure=Max("finished_at", filter=Q(status__in=RUN_FAILED)),
+            running=Count("pk", filter=Q(status=Run.Status.RUNNING)),
+            queued=Count("pk", filter=Q(status=Run.Status.QUEUED)),
         )
     }
+    active = {cid for (cid, _dataset), row in runs.items() if row["running"] or row["queued"]}
     issues: dict[int, list[Issue]] = {pk: [] for pk in ids}
     for issue in Issue.objects.filter(
         connection_id__in=ids, status__in=[Issue.Status.OPEN, Issue.Status.ACKNOWLEDGED]
@@ -456,9 +523,13 @@ def connections_health(connections: list[Connection]) -> dict[int, Health]:
                     last_success=last_success,
                     last_failure=last_failure,
                     failing=failed_since or schedule.dataset in not_synced,
+                    now=(
+                        "running" if row.get("running") else "queued" if row.get("queued") else ""
+                    ),
                 )
             )
         health[connection.pk] = _health(connection, datasets, issues[connection.pk])
+        health[connection.pk].active = connection.pk in active
     return health
 
 

@@ -34,6 +34,7 @@ from integrations.xledger.verify import Check, Verification, verify
 from portal import emails, selectors, throttle
 from portal.invitations import Invitation
 from portal.models import AuditEntry, Contact, Customer, Membership
+from portal.roles import CustomerRole
 from portal.token_links import TokenLink
 
 logger = logging.getLogger("portal.onboarding")
@@ -58,18 +59,50 @@ class OwnerEntityTaken(OnboardingError):
 # --- Invitations ---------------------------------------------------------------------------------
 
 
-def invitation_create(*, customer: Customer, email: str, by, language: str = "") -> Invitation:
+class InvitationsThrottled(OnboardingError):
+    """The customer sent as many IT partner invitations as a day allows."""
+
+
+class AccountOfAnotherCustomer(OnboardingError):
+    """The invited address is a user of another customer already (one user, one customer)."""
+
+
+def invitation_create(
+    *, customer: Customer, email: str, by, language: str = "", role: str = CustomerRole.MEMBER
+) -> Invitation:
     """Invite `email` to `customer` and send the link, in `language` (blank: every language)."""
     invitation = Invitation(
-        customer=customer, email=email.strip(), created_by=by, language=language or ""
+        customer=customer, email=email.strip(), created_by=by, language=language or "", role=role
     )
     raw = invitation.issue_token()
     invitation.sent_at = timezone.now()
     invitation.save()
     AuditEntry.record(
-        actor=by, action="invitation_create", customer=customer, target=invitation.email
+        actor=by,
+        action="invitation_create",
+        customer=customer,
+        target=invitation.email,
+        after={"role": role} if role != CustomerRole.MEMBER else None,
     )
     emails.send_invitation(invitation, raw)
+    return invitation
+
+
+def it_partner_invite(*, customer: Customer, email: str, language: str, by) -> Invitation:
+    """A customer user invites their IT partner to the token step (token, owner IDs, scope;
+    nothing else), so that the customer need not wait for SEMINE to do it. The project manager
+    is told; a customer may send THROTTLE_IT_PARTNER_INVITATIONS in a window."""
+    membership = getattr(by, "membership", None)
+    if membership is None or membership.customer_id != customer.pk or membership.is_it_partner:
+        raise OnboardingError("Only the customer's own users invite an IT partner.")
+    limit, window = settings.THROTTLE_IT_PARTNER_INVITATIONS
+    if throttle.is_limited("it_partner_invitation", customer.pk, limit):
+        raise InvitationsThrottled("Too many IT partner invitations; try again tomorrow.")
+    throttle.hit("it_partner_invitation", customer.pk, window)
+    invitation = invitation_create(
+        customer=customer, email=email, by=by, language=language, role=CustomerRole.IT_PARTNER
+    )
+    emails.send_it_partner_invited(invitation)
     return invitation
 
 
@@ -118,10 +151,16 @@ def invitation_accept(*, invitation: Invitation, password: str, language: str = 
         if not locked.is_usable:
             raise OnboardingError("This invitation link can no longer be used.")
         username = locked.email.lower()
-        if User.objects.filter(username__iexact=username).exists():
+        existing = User.objects.filter(username__iexact=username).first()
+        if existing is not None:
+            theirs = Membership.objects.filter(user=existing).first()
+            if theirs is not None and theirs.customer_id != locked.customer_id:
+                raise AccountOfAnotherCustomer(
+                    "This e-mail address is a user of another customer already."
+                )
             raise OnboardingError("An account with this e-mail address exists already.")
         user = User.objects.create_user(username=username, email=locked.email, password=password)
-        membership = Membership(user=user, customer=locked.customer)
+        membership = Membership(user=user, customer=locked.customer, role=locked.role)
         membership.remember_language(language or locked.language)
         membership.save()
         locked.accepted_at = timezone.now()
@@ -132,7 +171,11 @@ def invitation_accept(*, invitation: Invitation, password: str, language: str = 
             customer.onboarding_status = Customer.Status.IN_PROGRESS
             customer.save(update_fields=["onboarding_status", "updated_at"])
         AuditEntry.record(
-            actor=user, action="invitation_accept", customer=customer, target=locked.email
+            actor=user,
+            action="invitation_accept",
+            customer=customer,
+            target=locked.email,
+            after={"role": locked.role} if locked.role != CustomerRole.MEMBER else None,
         )
     return user
 

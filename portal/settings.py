@@ -52,6 +52,7 @@ INVITATION_TTL = timedelta(days=env.int("INVITATION_TTL_DAYS", default=7))
 # How long a replace-token link staff send works (portal/token_links.py).
 TOKEN_LINK_TTL = timedelta(days=env.int("TOKEN_LINK_TTL_DAYS", default=7))
 THROTTLE_TOKEN_CHECKS = (5, timedelta(minutes=10))  # live Xledger checks per customer
+THROTTLE_IT_PARTNER_INVITATIONS = (10, timedelta(days=1))  # sent by one customer
 # These throttles (token checks, password reset e-mails) count in the cache: with several web
 # processes it must be shared, e.g.
 # CACHE_URL=redis://redis:6379/1 or dbcache://semine_cache (after `manage.py createcachetable`).
@@ -137,7 +138,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},  # English
+    {"NAME": "portal.passwords.NorwegianCommonPasswordValidator"},  # passord123, Sommer2025
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
@@ -163,8 +165,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # all addresses, until 15 minutes after the last one; never one address for all its accounts, so
 # colleagues behind one office address do not lock each other out.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "axes.backends.AxesStandaloneBackend",  # first: a locked-out login goes no further
+    "portal.authentication.EmailAddressBackend",  # the e-mail address, typed in any case
 ]
 AXES_HANDLER = "portal.throttle.LoginFailures"
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"], "username"]
@@ -256,3 +258,11 @@ HEALTH_MAX_TICK_AGE = timedelta(seconds=env.int("HEALTH_MAX_TICK_AGE_SECONDS", d
 # kept longer than successes because they are what support digs into weeks later.
 RUN_RETENTION_SUCCESS_DAYS = env.int("RUN_RETENTION_SUCCESS_DAYS", default=30)
 RUN_RETENTION_FAILURE_DAYS = env.int("RUN_RETENTION_FAILURE_DAYS", default=180)
+
+# Brønnøysundregistrene (Enhetsregisteret): fills a Norwegian customer's legal name and business
+# address from the organisation number (portal/brreg.py). Off: no lookup button. The transport
+# factory is a dotted path to `factory() -> httpx transport` (`make run` uses the local fake,
+# portal.brreg_fake.transport); empty = the real register over HTTPS.
+BRREG_LOOKUP = env.bool("BRREG_LOOKUP", default=True)
+BRREG_URL = env.str("BRREG_URL", default="https://data.brreg.no/enhetsregisteret/api")
+BRREG_TRANSPORT_FACTORY = env.str("BRREG_TRANSPORT_FACTORY", default="")

@@ -69,7 +69,8 @@ def login_client_ip(request) -> str | None:
 def login_username(request, credentials) -> str | None:
     """AXES_USERNAME_CALLABLE: the name failures are counted under. Usernames are e-mail
     addresses, so the one typed is trimmed and lowercased: `Anne.X@…` and `anne.x@…` count as one
-    account. Only the count is case-blind; how a login matches an account is not changed here."""
+    account. Only the count is here; the login finds its account case-blind too
+    (`portal.authentication.EmailAddressBackend`)."""
     if credentials is not None:
         typed = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
     else:

@@ -11,11 +11,13 @@ from portal.views import (
     client_information,
     home,
     invitations,
+    it_partners,
     scope,
     staff,
     token_links,
     xledger,
 )
+from portal.views.access import it_partner_allowed
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -24,22 +26,36 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("health/", health, name="health"),
     # Customer onboarding. No customer ids in these URLs: the customer is the user's own.
-    path("", home.home, name="home"),
+    # `it_partner_allowed`: the pages the customer's IT partner may use too (the token step).
+    path("", it_partner_allowed(home.home), name="home"),
     path("confirm/", home.confirm, name="confirm_setup"),
     path("intervals/request/", home.interval_request, name="interval_request"),
     path("client-information/", client_information.client_information, name="client_information"),
-    path("xledger/instructions/", xledger.token_instructions, name="token_instructions"),
-    path("xledger/token/", xledger.token, name="xledger_token"),
-    path("xledger/scope/", scope.scope, name="xledger_scope"),
+    path(
+        "xledger/instructions/",
+        it_partner_allowed(xledger.token_instructions),
+        name="token_instructions",
+    ),
+    path("xledger/token/", it_partner_allowed(xledger.token), name="xledger_token"),
+    path("xledger/scope/", it_partner_allowed(scope.scope), name="xledger_scope"),
+    path("xledger/it-partner/", it_partners.invite, name="it_partner_invite"),
     # One owner entity each: the customer's own connections, by id (others answer 404).
     path(
         "xledger/connections/new/",
-        xledger.token,
+        it_partner_allowed(xledger.token),
         {"add": True},
         name="xledger_connection_add",
     ),
-    path("xledger/connections/<int:pk>/token/", xledger.token, name="xledger_connection_token"),
-    path("xledger/connections/<int:pk>/scope/", scope.scope, name="xledger_connection_scope"),
+    path(
+        "xledger/connections/<int:pk>/token/",
+        it_partner_allowed(xledger.token),
+        name="xledger_connection_token",
+    ),
+    path(
+        "xledger/connections/<int:pk>/scope/",
+        it_partner_allowed(scope.scope),
+        name="xledger_connection_scope",
+    ),
     path(
         "xledger/connections/<int:pk>/remove/",
         xledger.discard,

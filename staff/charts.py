@@ -5,6 +5,7 @@ records it fetched on the right. Hovering a bar shows its exact figures (SVG <ti
 """
 
 from django.utils.html import escape
+from django.utils.timezone import localtime
 
 from integrations.datasets import Dataset
 
@@ -73,7 +74,7 @@ def run_chart_svg(series) -> str:
         fetched = [r.fetched for r in runs]
         colours = [COLOURS.get(r.status, "#777777") for r in runs]
         titles = [
-            f"{r.queued_at:%Y-%m-%d %H:%M} {r.status}: {s:.1f} s, {r.fetched} records"
+            f"{localtime(r.queued_at):%Y-%m-%d %H:%M} {r.status}: {s:.1f} s, {r.fetched} records"
             for r, s in zip(runs, seconds, strict=True)
         ]
         out.append(

@@ -20,6 +20,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +45,7 @@ from staff import sections
 from staff.sections import connection_label
 
 MAX_DIMENSION_CODE_LENGTH = 100  # as the mirror's `code` columns
+REFRESH_SECONDS = 5  # how often a page showing active runs refreshes itself
 
 
 class DimensionCodesField(forms.JSONField):
@@ -200,7 +202,13 @@ class ResyncForm(forms.Form):
         choices=[("", _("Everything"))] + list(Dataset.choices), required=False
     )
     full = forms.BooleanField(
-        required=False, label=_("Full sync"), help_text=_("With deletion detection.")
+        required=False,
+        label=_("Full sync"),
+        help_text=_(
+            "Full: read everything again and detect deletions, instead of only what changed "
+            "since the last run."
+        ),
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "resync-full-help"}),
     )
 
 
@@ -691,7 +699,10 @@ class ConnectionAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     _("A link to replace the token was sent to %(email)s; it expires %(when)s.")
-                    % {"email": link.email, "when": link.expires_at.strftime("%Y-%m-%d %H:%M")},
+                    % {
+                        "email": link.email,
+                        "when": f"{timezone.localtime(link.expires_at):%Y-%m-%d %H:%M}",
+                    },
                     messages.SUCCESS,
                 )
                 return self._back(connection)
@@ -995,6 +1006,12 @@ class ConnectionAdmin(admin.ModelAdmin):
                 scope_change=self._pending_scope_change(obj, user) if in_use else None,
                 can_ask_token=obj.is_live and user.has_perm(token_requests.SEND_PERMISSION),
                 token_links=list(obj.token_links.select_related("created_by", "connection")[:20]),
+                # Runs moving without a reload: the page refreshes itself while one is queued or
+                # running, unless it shows a posted form again (never lose what staff typed).
+                refresh_seconds=REFRESH_SECONDS
+                if request.method == "GET"
+                and obj.runs.filter(status__in=Run.ACTIVE_STATUSES).exists()
+                else None,
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 

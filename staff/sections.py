@@ -43,8 +43,36 @@ def verification_checklist(connection):
 
 
 def entities_in_scope(connection):
+    """The client entities in scope and the dimensions the customer chose, for the project
+    manager to review before go-live (the setup-submitted e-mail asks them to)."""
     entities = list(connection.entities.all()) if connection else []
-    return _render("entities", {"entities": entities})
+    return _render(
+        "entities",
+        {
+            "entities": entities,
+            "connection": connection,
+            "dimensions": chosen_dimensions(connection),
+        },
+    )
+
+
+def chosen_dimensions(connection) -> list[dict]:
+    """The chosen dimensions (object kinds) by key, with the names the last token check found;
+    a key the check did not list (a kind deleted since) is shown with its key alone."""
+    if connection is None:
+        return []
+    kinds = {
+        str(kind.get("code")): kind
+        for kind in (connection.verification or {}).get("object_kinds", [])
+    }
+    return [
+        {
+            "key": key,
+            "name": (kinds.get(str(key)) or {}).get("name") or "",
+            "number": (kinds.get(str(key)) or {}).get("number") or "",
+        }
+        for key in connection.selected_dimensions or []
+    ]
 
 
 def health(connection):

@@ -403,6 +403,10 @@ FORMS = {
         path_part=lambda w: w.token_link,
         path_values=path_texts,
     ),
+    "it_partner_invite": Form(
+        url=lambda w, _: "/xledger/it-partner/",
+        baseline=lambda w: {"email": "drift@it-partner.example", "language": "nb"},
+    ),
     "login": Form(
         url=lambda w, _: "/accounts/login/",
         baseline=lambda w: {"username": EMAIL, "password": PASSWORD, "next": "/"},

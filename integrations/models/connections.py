@@ -156,13 +156,19 @@ class Connection(models.Model):
 
     def verify_options(self) -> dict:
         """What a token check of this connection must cover, from the customer's setup: fixed
-        assets (their read scope) and the default posting accounts (in the chart of accounts)."""
+        assets (their read scope), the default posting accounts (in the chart of accounts) and the
+        number of the fixed-assets dimension (found among the object kinds)."""
         customer = self.customer
         return {
             "fixed_assets": bool(customer.fixed_assets_apply),
             "posting_accounts": (
                 customer.supplier_posting_account or "",
                 customer.customer_posting_account or "",
+            ),
+            "dimension_number": (
+                customer.fixed_assets_dimension_code or ""
+                if customer.fixed_assets_as_dimension
+                else ""
             ),
         }
 

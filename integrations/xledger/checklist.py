@@ -7,6 +7,10 @@ and fix from here at display time (`describe(check)`), so one stored result read
 a Norwegian customer and in English for the admin. A check stored before `params` existed keeps
 its stored English fix, and its label where the label depended on a value we no longer have.
 
+A passed check's label says what holds; a failed one's says what does not (`FAILED_LABELS`), so
+that no row beside a ✗ reads as a fact. Xledger's own words (its error message, in English) never
+go inside a translated sentence: `detail(check)` gives them apart, shown as "Xledger said: …".
+
 The Xledger menu paths are Xledger's own words [ours: not confirmed in a Norwegian Xledger]; the
 translators may localise the ones written inside a sentence.
 """
@@ -32,9 +36,29 @@ LABELS = {
     "posting_accounts": _("The default posting accounts are in the chart of accounts"),
 }
 
+# What a failed check says: what was expected and is not so. A check Xledger refused to answer
+# (problem "refused", or an owner it did not name) says it could not be confirmed instead.
+FAILED_LABELS = {
+    "token": _("Xledger did not accept the API token"),
+    "owner": _("The token does not belong to owner ID %(entered)s"),
+    "token_entity": _("The token was not created in the owner entity"),
+    "suppliers": _("The token cannot read suppliers"),
+    "currencies": _("The token cannot read currencies"),
+    "dimensions": _("The token cannot read financial dimensions"),
+    "vat_codes": _("The token cannot read VAT codes"),
+    "accounts": _("The token cannot read the chart of accounts"),
+    "fixed_assets": _("The token cannot read fixed assets"),
+    "invoices": _("The token cannot send invoices (write GL import items)"),
+    "posting_accounts": _("A default posting account is missing from the chart of accounts"),
+}
+NOT_CONFIRMED = _("Could not be confirmed: %(check)s")
+
 # Labels for checks stored without params (the value the label names is not known).
 LABELS_WITHOUT_PARAMS = {
     "owner": _("The token belongs to the Owner ID you entered"),
+}
+FAILED_LABELS_WITHOUT_PARAMS = {
+    "owner": _("The token does not belong to the owner ID you entered"),
 }
 
 ACCESS = {
@@ -42,6 +66,11 @@ ACCESS = {
     "write": _("write"),
     "read_write": _("read and write"),
 }
+
+
+def _named(db_id, name) -> str:
+    """An entity as "10002 (K1 Fjordbåt Drift AS)", or its ID alone when its name is unknown."""
+    return f"{db_id} ({name})" if name else str(db_id)
 
 
 def _fix(key: str, params: dict) -> str:
@@ -56,9 +85,9 @@ def _fix(key: str, params: dict) -> str:
         }
     if problem == "refused":
         return gettext(
-            "Xledger refused SEMINE's check for %(scopes)s (%(message)s). This is not something "
-            "your administrator can fix: please tell SEMINE support."
-        ) % {"scopes": params.get("scopes", ""), "message": params.get("message", "")}
+            "Xledger refused SEMINE's check for %(scopes)s. This is not something your "
+            "administrator can fix: please tell SEMINE support."
+        ) % {"scopes": params.get("scopes", "")}
     if problem == "missing_accounts":
         return gettext(
             "Xledger's chart of accounts has no account %(accounts)s. Correct the default "
@@ -77,17 +106,21 @@ def _fix(key: str, params: dict) -> str:
             "(production or demo), and that it has not been deleted in %(page)s; if in doubt, "
             "create a new one."
         ) % {"page": TOKEN_PAGE}
-        if params.get("message"):
-            lead = gettext("Xledger did not accept the token (%(message)s).") % {
-                "message": params["message"]
-            }
-        else:
-            lead = gettext("Xledger did not accept the token.")
+        lead = gettext("Xledger did not accept the token.")
         return f"{lead} {text}"
     if key == "owner" and problem == "unknown":
         return gettext(
             "Xledger did not say which entity the token belongs to; tell SEMINE support."
         )
+    if key == "owner" and problem == "client_entity_id":
+        return gettext(
+            "%(entered)s is a client entity, not the owner entity. The owner ID to enter is "
+            "the owner entity's: %(found)s. Find it in Xledger under Administration → Entity, "
+            "in the owner entity."
+        ) % {
+            "entered": _named(params.get("entered"), params.get("entered_name")),
+            "found": _named(params.get("found"), params.get("found_name")),
+        }
     if key == "owner" and problem == "mismatch":
         return (
             gettext(
@@ -106,16 +139,29 @@ def _fix(key: str, params: dict) -> str:
     return ""
 
 
+def _label(key: str, ok: bool, params: dict) -> str | None:
+    if ok:
+        return str(LABELS[key]) % params if key in LABELS else None
+    problem = params.get("problem")
+    if problem == "refused" or (key == "owner" and problem == "unknown"):
+        return str(NOT_CONFIRMED) % {"check": str(LABELS[key]) % params} if key in LABELS else None
+    return str(FAILED_LABELS[key]) % params if key in FAILED_LABELS else None
+
+
 def describe(check: dict) -> tuple[str, str]:
     """(label, fix) of a stored check in the active language; fix is "" for a passed check."""
     key = check.get("key", "")
     params = check.get("params")
-    stored_fix = "" if check.get("ok") else check.get("fix") or ""
+    ok = bool(check.get("ok"))
+    stored_fix = "" if ok else check.get("fix") or ""
     if params is None:  # stored before checks carried params: keep the stored fix
-        label = LABELS_WITHOUT_PARAMS.get(key) or LABELS.get(key)
+        if ok:
+            label = LABELS_WITHOUT_PARAMS.get(key) or LABELS.get(key)
+        else:
+            label = FAILED_LABELS_WITHOUT_PARAMS.get(key) or FAILED_LABELS.get(key)
         return (str(label) if label else check.get("label") or key), stored_fix
     try:
-        label = str(LABELS[key]) % params if key in LABELS else check.get("label") or key
+        label = _label(key, ok, params) or check.get("label") or key
         # A passed check has no fix, except a note where the answer is not known yet.
         noted = params.get("problem") == "write_unknown"
         fix = "" if check.get("ok") and not noted else _fix(key, params)
@@ -124,7 +170,19 @@ def describe(check: dict) -> tuple[str, str]:
     return label, fix or stored_fix
 
 
+def detail(check: dict) -> str:
+    """Xledger's own words about a failed check (its error message, untranslated), or ""."""
+    params = check.get("params") or {}
+    if check.get("ok") or params.get("problem") not in ("rejected", "refused"):
+        return ""
+    return str(params.get("message") or "")
+
+
 def english(key: str, ok: bool, params: dict) -> tuple[str, str]:
-    """The label and fix verify() stores beside the params, for staff screens (in English)."""
+    """The label and fix verify() stores beside the params, for staff screens (in English), with
+    Xledger's own words after the fix."""
+    check = {"key": key, "ok": ok, "params": params}
     with override("en"):
-        return describe({"key": key, "ok": ok, "params": params})
+        label, fix = describe(check)
+    said = detail(check)
+    return label, (f"{fix} Xledger said: {said}" if said else fix)

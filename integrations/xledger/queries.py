@@ -246,6 +246,17 @@ def verify_probe(aliases=None) -> str:
 
 VERIFY_READ_PROBE = verify_probe()
 
+# [ours] The number Xledger shows on each object kind, where its schema has a `code` on kinds (no
+# public client shows one): asked apart, and only when the customer named a dimension by a number
+# no kind's dbId is, so that a schema without it costs one refused request and nothing else.
+OBJECT_KIND_NUMBERS = (
+    "query objectKindNumbers {\n"
+    f"  objectKinds(first: {MAX_PAGE_SIZE}) {{ edges {{ node {{ dbId code }} }} }}\n"
+    "}\n"
+)
+# Documents sent knowing that a schema may refuse them (the caller treats a refusal as "unknown").
+MAY_BE_REFUSED = frozenset({"OBJECT_KIND_NUMBERS"})
+
 # [ours] An empty batch probes the write scope without writing anything. Only a permission
 # answer proves the scope missing; any other refusal leaves it unknown.
 VERIFY_WRITE_PROBE = """

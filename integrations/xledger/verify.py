@@ -7,7 +7,9 @@ it read (and for invoices, write) every dataset SEMINE needs. Each failed check 
 It costs two requests: one query with aliased root fields for everything readable, and an empty
 `addGLImportItems` batch for the write scope [ours]. If the combined query is refused (invalid for
 a schema that differs from ours, or answered `data: null` because one scope is missing), the
-probes are sent one by one so the checklist still says exactly which part failed.
+probes are sent one by one so the checklist still says exactly which part failed. A third asks for
+the numbers Xledger shows on object kinds, only when the customer named their fixed-assets
+dimension by a number that is no kind's dbId (see object_kinds.py).
 
 Whether a token may write cannot be learnt without writing: only a permission answer to the empty
 batch proves the write scope missing. Any other answer leaves it *unknown*: the checklist says so
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from integrations.xledger import checklist, queries
+from integrations.xledger import checklist, object_kinds, queries
 from integrations.xledger.checklist import TOKEN_PAGE
 from integrations.xledger.client import XledgerClient
 from integrations.xledger.dbids import db_id_of
@@ -184,8 +186,13 @@ def verify(
     *,
     fixed_assets: bool = False,
     posting_accounts: tuple[str, ...] = (),
+    dimension_number: str = "",
 ) -> Verification:
     """Check the client's token against the Owner ID the customer typed.
+
+    `dimension_number` is the number the customer gave their fixed-assets dimension by; when no
+    object kind's dbId is that number, one more request asks for the numbers Xledger shows on
+    kinds (`_kind_numbers`), so that the scope page can tick that kind.
 
     Authentication failures come back as a failed "token" check; an unreachable Xledger, rate
     limits and used-up credits raise (TransientError etc.) for the caller to show.
@@ -225,8 +232,30 @@ def verify(
             "description": owner_ref.get("description") if owner_ref else me.get("description"),
         }
         result.owner_matches = owner_db_id == entered
+        result.entities = [_entity_row(me, owner_db_id)] + [
+            _entity_row(node, owner_db_id)
+            for node in _nodes(data.get("clients"))
+            if db_id_of(node.get("dbId")) != db_id_of(me.get("dbId"))
+        ]
+        typed_client = next(
+            (e for e in result.entities if e["dbId"] == entered and not e["is_owner"]), None
+        )
         if result.owner_matches:
             result.checks.append(Check.make("owner", True, entered=entered))
+        elif typed_client is not None:
+            # The customer typed a client entity's ID: the advice is the owner's ID, not to
+            # create a token in that client entity.
+            result.checks.append(
+                Check.make(
+                    "owner",
+                    False,
+                    entered=entered,
+                    problem="client_entity_id",
+                    entered_name=_describe(typed_client),
+                    found=owner_db_id,
+                    found_name=_describe(result.owner),
+                )
+            )
         else:
             result.checks.append(
                 Check.make(
@@ -252,11 +281,6 @@ def verify(
                     owner=owner_db_id,
                 )
             )
-        result.entities = [_entity_row(me, owner_db_id)] + [
-            _entity_row(node, owner_db_id)
-            for node in _nodes(data.get("clients"))
-            if db_id_of(node.get("dbId")) != db_id_of(me.get("dbId"))
-        ]
     # An object kind's key is its dbId as text (no public client shows a `code` on kinds).
     result.object_kinds = [
         {
@@ -267,6 +291,17 @@ def verify(
         for n in _nodes(data.get("objectKinds"))
         if db_id_of(n.get("dbId")) is not None
     ]
+    if (
+        str(dimension_number or "").strip()
+        and "objectKinds" not in errors
+        and not any(
+            object_kinds.matches(kind, number=dimension_number) for kind in result.object_kinds
+        )
+    ):
+        numbers = _kind_numbers(client)
+        for kind in result.object_kinds:
+            if numbers.get(kind["dbId"]):
+                kind["number"] = numbers[kind["dbId"]]
 
     # One check per dataset.
     for dataset in datasets:
@@ -292,6 +327,21 @@ def verify(
     result.ok = all(check.ok for check in result.checks)
     result.requests = client.request_count - start
     return result
+
+
+def _kind_numbers(client: XledgerClient) -> dict[int, str]:
+    """{dbId: the number Xledger shows} of the object kinds, where Xledger answers a `code` on
+    kinds [ours: no public client shows one]; {} when it refuses the question or fails in any
+    other way (busy, unreachable): a best-effort extra, it never fails the check itself."""
+    try:
+        data, _errors = client.execute_partial(queries.OBJECT_KIND_NUMBERS)
+    except XledgerError:
+        return {}
+    return {
+        db_id_of(node.get("dbId")): str(node["code"]).strip()
+        for node in _nodes((data or {}).get("objectKinds"))
+        if node.get("code") not in (None, "") and db_id_of(node.get("dbId")) is not None
+    }
 
 
 def _posting_accounts_check(accounts, posting_accounts) -> Check:

@@ -11,11 +11,36 @@ from portal.forms import IntervalRequestForm
 from portal.ids import parse_id
 from portal.models import Customer
 from portal.views.access import customer_required
+from portal.views.it_partners import invitation_form
+
+TOKEN_STEP_TASKS = ("token", "owner_and_token")
+REFRESH_SECONDS = 5
 
 
 @customer_required
 def home(request):
-    return render(request, "portal/home.html", _home_context(request))
+    if request.it_partner:
+        return render(request, "portal/it_partner_home.html", _it_partner_context(request))
+    context = _home_context(request)
+    # Runs moving without a reload: while one is queued or running the page refreshes itself
+    # (no JavaScript needed). Only here, never where a posted form is shown again.
+    context["refresh_seconds"] = REFRESH_SECONDS if _runs_active(context) else None
+    return render(request, "portal/home.html", context)
+
+
+def _runs_active(context) -> bool:
+    """Whether a run of a shown connection is queued or running (read with the health)."""
+    return any(entity["health"] and entity["health"].active for entity in context["owner_entities"])
+
+
+def _it_partner_context(request):
+    """The IT partner's home: the token step's tasks and the owner entities, nothing else."""
+    customer = request.customer
+    return {
+        "customer": customer,
+        "tasks": [t for t in selectors.onboarding_tasks(customer) if t.key in TOKEN_STEP_TASKS],
+        "connections": selectors.connection_rows(customer),
+    }
 
 
 def _home_context(request, interval_form=None, interval_connection=None):
@@ -33,6 +58,7 @@ def _home_context(request, interval_form=None, interval_connection=None):
         "submitted": customer.onboarding_status == Customer.Status.SUBMITTED,
         "changes_requested": customer.onboarding_status == Customer.Status.CHANGES_REQUESTED,
         "live": live,
+        "it_partner_form": invitation_form(),
     }
     if context["changes_requested"]:
         context["change_request"] = selectors.change_request_comment(customer)

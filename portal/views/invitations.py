@@ -29,10 +29,12 @@ def accept(request, token):
                 password=form.cleaned_data["password1"],
                 language=translation.get_language(),
             )
+        except services.AccountOfAnotherCustomer:
+            error = "other_customer"
         except services.OnboardingError:
             error = "account_exists"
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="portal.authentication.EmailAddressBackend")
             return redirect("home")
     # The page loads nothing from elsewhere and links nowhere else, and the site-wide
     # Referrer-Policy is same-origin, so the token in this URL is never sent to another site.

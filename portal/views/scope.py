@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from integrations.models import ClientEntity, ScopeChange
+from integrations.xledger import object_kinds
 from portal import scope_changes, selectors, services
 from portal.forms import ScopeForm
 from portal.views.access import customer_required
@@ -20,14 +21,17 @@ from portal.views.xledger import _own_connection
 
 def _fixed_assets_dimension(customer, verification) -> list[str]:
     """The object kind the customer named as their fixed-assets dimension, to tick at first:
-    found by its name, or by the code typed when that is the kind's key (its dbId). Object
-    kinds carry no code Xledger is known to answer with, so a code alone may find nothing."""
-    code = (customer.fixed_assets_dimension_code or "").strip()
-    name = (customer.fixed_assets_dimension_name or "").strip().casefold()
+    found by the number they typed (the kind's dbId, or the number Xledger shows on it where the
+    token check learnt it) or by its name; object_kinds.matches holds the rule."""
     return [
         kind["code"]
-        for kind in verification.get("object_kinds", [])
-        if kind.get("code") == code or (name and (kind.get("name") or "").casefold() == name)
+        for kind in object_kinds.financial_dimensions(verification.get("object_kinds"))
+        if kind.get("code")
+        and object_kinds.matches(
+            kind,
+            number=customer.fixed_assets_dimension_code or "",
+            name=customer.fixed_assets_dimension_name or "",
+        )
     ][:1]
 
 

@@ -19,7 +19,8 @@ from portal.views.access import customer_required
 def token_instructions(request):
     customer = request.customer
     connection = selectors.connection_of(customer)
-    environment = connection.environment if connection else Connection.Environment.PRODUCTION
+    # None before an owner entity is stored: the page then names both environments.
+    environment = connection.environment if connection else None
     scopes = [c for c in DATASET_CHECKS if c.required or (c.key == "fixed_assets")]
     return render(
         request,
@@ -107,9 +108,10 @@ def token(request, pk=None, add=False):
                             "synchronise."
                         ),
                     )
+                    # Back to this page (GET): the green checklist, and the next step's button.
                     if pk is None and not add:
-                        return redirect("xledger_scope")  # the first owner entity's scope
-                    return redirect("xledger_connection_scope", pk=connection.pk)
+                        return redirect("xledger_token")  # the first owner entity's page
+                    return redirect("xledger_connection_token", pk=connection.pk)
                 status = {"throttled": 429, "unreachable": 503, "busy": 503, "error": 502}.get(
                     outcome, 200
                 )
@@ -147,12 +149,19 @@ def token(request, pk=None, add=False):
             "errors": errors,
             "outcome": outcome,
             "checklist": selectors.checklist(connection.verification if connection else None),
+            "token_rejected": _token_rejected(connection),
             "verification": (connection.verification or {}) if connection else {},
             "live": live,
             "throttle_minutes": int(window.total_seconds() // 60),
         },
         status=status,
     )
+
+
+def _token_rejected(connection) -> bool:
+    """Did Xledger refuse the token itself (the checklist's "token" check failed)?"""
+    checks = ((connection.verification or {}) if connection else {}).get("checks", [])
+    return any(c.get("key") == "token" and not c.get("ok") for c in checks)
 
 
 def replace_token(request, connection, *, by, action, link=None):

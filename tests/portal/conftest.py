@@ -139,3 +139,23 @@ def compiled_catalog():
     if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
         call_command("compilemessages", locale=["nb"], ignore_patterns=[".venv"], verbosity=0)
         trans_real._translations = {}  # forget catalogues loaded before the compile
+
+
+@pytest.fixture
+def live(customer_client, customer, sandbox, pm_user, monkeypatch):
+    """A customer live on the sandbox (set up through the pages, approved by the project
+    manager); the go-live syncs are queued, not run, and marked abandoned. Outbox cleared."""
+    from django.core import mail
+
+    from integrations.models import Connection, Run
+    from portal.golive import customer_approve_golive
+
+    monkeypatch.setattr("integrations.dispatch._async_task", lambda run_id, name: None)
+    complete_setup(customer_client, sandbox)
+    customer_client.post("/confirm/")
+    customer_approve_golive(customer=customer, by=pm_user)
+    Run.objects.filter(status__in=Run.ACTIVE_STATUSES).update(status=Run.Status.ABANDONED)
+    connection = Connection.objects.get(customer=customer)
+    assert connection.is_live and connection.status == Connection.Status.OK
+    mail.outbox.clear()
+    return connection

@@ -7,26 +7,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from integrations.models import Connection, Run
-from portal.golive import customer_approve_golive
+from integrations.models import Connection
 from portal.models import AuditEntry
 from tests.portal.conftest import complete_setup
 
 pytestmark = pytest.mark.xledger
 
 REASON = "Customer's Xledger admin on leave; PM asked by phone (ticket 4711)."
-
-
-@pytest.fixture
-def live(customer_client, customer, sandbox, pm_user, monkeypatch):
-    monkeypatch.setattr("integrations.dispatch._async_task", lambda run_id, name: None)
-    complete_setup(customer_client, sandbox)
-    customer_client.post("/confirm/")
-    customer_approve_golive(customer=customer, by=pm_user)
-    Run.objects.filter(status__in=Run.ACTIVE_STATUSES).update(status=Run.Status.ABANDONED)
-    connection = Connection.objects.get(customer=customer)
-    assert connection.is_live
-    return connection
 
 
 @pytest.fixture

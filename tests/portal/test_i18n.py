@@ -94,7 +94,7 @@ def test_the_checklist_comes_in_norwegian(customer_client, sandbox):
     body = customer_client.post(
         "/xledger/token/", token_form(sandbox, "no_suppliers"), HTTP_ACCEPT_LANGUAGE="nb"
     ).content.decode()
-    assert "Lese leverandører" in body and "kryss av for lese-tilgang" in body
+    assert "Tokenet kan ikke lese leverandører" in body and "kryss av for lese-tilgang" in body
 
 
 def test_the_invitation_is_in_both_languages(customer, pm_user):

@@ -45,16 +45,17 @@ def test_it_stores_keys_and_params_and_words_them_in_the_viewers_language(
         "scopes": "Suppliers (and Supplier deltas)",
         "access": "read",
     }
-    assert suppliers["label"] == "Read suppliers"  # English beside it, for staff screens
+    # English beside it, for staff screens; a failed row says what is not so.
+    assert suppliers["label"] == "The token cannot read suppliers"
 
     body = customer_client.get("/xledger/token/", **NB).content.decode()
-    assert "Lese leverandører" in body
+    assert "Tokenet kan ikke lese leverandører" in body
     assert "kryss av for lese-tilgang til Suppliers (and Supplier deltas)" in body
     assert "API-tokenet godtas" in body
-    assert "Read suppliers" not in body and "tick read access" not in body
+    assert "cannot read suppliers" not in body and "tick read access" not in body
 
     body = customer_client.get("/xledger/token/", **EN).content.decode()
-    assert "Read suppliers" in body and "tick read access for Suppliers" in body
+    assert "The token cannot read suppliers" in body and "tick read access for Suppliers" in body
 
 
 def test_a_wrong_owner_id_is_explained_in_norwegian(customer_client, customer, sandbox):
@@ -65,7 +66,7 @@ def test_a_wrong_owner_id_is_explained_in_norwegian(customer_client, customer, s
     owner = next(c for c in _stored(customer)["checks"] if c["key"] == "owner")
     assert owner["params"]["entered"] == wrong
     assert owner["params"]["found"] == sandbox.owner_db_id
-    assert f"Tokenet hører til eier-ID {wrong}" in body
+    assert f"Tokenet hører ikke til eier-ID {wrong}" in body
     assert f"Dette tokenet hører til eier-ID {sandbox.owner_db_id}" in body
     assert f"ikke {wrong}" in body and "Administrasjon → Enhet" in body
     assert "This token belongs to" not in body
@@ -91,7 +92,7 @@ def test_a_checklist_stored_before_params_keeps_its_text(customer_client, custom
     body = customer_client.get("/xledger/token/", **NB).content.decode()
     assert "API-tokenet godtas" in body
     assert "Tokenet hører til eier-ID-en dere oppga" in body
-    assert "Lese leverandører" in body and "Tick suppliers." in body
+    assert "Tokenet kan ikke lese leverandører" in body and "Tick suppliers." in body
     assert "Unknown check" in body and "Do X." in body
 
 
@@ -103,7 +104,8 @@ def test_the_admin_still_shows_the_checklist_in_english(customer, sandbox):
     client.force_login(user)
     client.post("/xledger/token/", token_form(sandbox, "no_suppliers"), **NB)
     html = str(verification_checklist(Connection.objects.get(customer=customer)))
-    assert "Read suppliers" in html and "tick read access for Suppliers" in html
+    assert "The token cannot read suppliers" in html
+    assert "tick read access for Suppliers" in html
 
 
 # --- Issues on the home page ---------------------------------------------------------------------

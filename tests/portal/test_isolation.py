@@ -23,6 +23,7 @@ CUSTOMER_URL_NAMES = {
     "xledger_scope",
     "interval_request",
     "xledger_connection_add",
+    "it_partner_invite",
 }
 # Pages of one of the customer's connections, by id.
 CONNECTION_URL_NAMES = {

@@ -11,24 +11,9 @@ from django.utils import timezone
 
 from integrations.models import Connection, Issue, Run, Schedule
 from integrations.services import run_create, run_execute
-from portal.golive import customer_approve_golive
 from portal.models import AuditEntry
-from tests.portal.conftest import complete_setup
 
 pytestmark = pytest.mark.xledger
-
-
-@pytest.fixture
-def live(customer_client, customer, sandbox, pm_user, monkeypatch):
-    """A live customer on the sandbox; the go-live syncs are queued, not run."""
-    monkeypatch.setattr("integrations.dispatch._async_task", lambda run_id, name: None)
-    complete_setup(customer_client, sandbox)
-    customer_client.post("/confirm/")
-    customer_approve_golive(customer=customer, by=pm_user)
-    Run.objects.filter(status__in=Run.ACTIVE_STATUSES).update(status=Run.Status.ABANDONED)
-    connection = Connection.objects.get(customer=customer)
-    assert connection.is_live and connection.status == Connection.Status.OK
-    return connection
 
 
 def sync(connection, dataset="currencies") -> Run:

@@ -63,7 +63,7 @@ def test_the_token_step_adds_another_owner_entity_checked_live(customer_client, 
     response = add_second(customer_client, sandbox)
     second = Connection.objects.get(customer=customer, owner_entity_id=second_owner(sandbox))
     assert response.status_code == 302
-    assert response["Location"] == reverse("xledger_connection_scope", args=[second.pk])
+    assert response["Location"] == reverse("xledger_connection_token", args=[second.pk])
     assert second.verification["ok"] and second.status == Connection.Status.OK
     assert second.reveal_token() == sandbox.owner_tokens[second_owner(sandbox)]["full"]
     assert (

@@ -16,9 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 
-from integrations.models import Connection, Issue, Run
+from integrations.models import Connection, Issue
 from portal import token_requests
-from portal.golive import customer_approve_golive
 from portal.invitations import hash_token
 from portal.models import AuditEntry, Contact
 from portal.token_links import TokenLink
@@ -28,20 +27,6 @@ from tests.portal.conftest import complete_setup, make_customer_user
 pytestmark = pytest.mark.xledger
 
 IT_PARTNER = "drift@it-partner.example"
-
-
-@pytest.fixture
-def live(customer_client, customer, sandbox, pm_user, monkeypatch):
-    """A live customer on the sandbox; the go-live syncs are queued, not run."""
-    monkeypatch.setattr("integrations.dispatch._async_task", lambda run_id, name: None)
-    complete_setup(customer_client, sandbox)
-    customer_client.post("/confirm/")
-    customer_approve_golive(customer=customer, by=pm_user)
-    Run.objects.filter(status__in=Run.ACTIVE_STATUSES).update(status=Run.Status.ABANDONED)
-    connection = Connection.objects.get(customer=customer)
-    assert connection.is_live
-    mail.outbox.clear()
-    return connection
 
 
 def staff_client(user) -> Client:

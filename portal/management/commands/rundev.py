@@ -2,7 +2,8 @@
 
 Order matters: the sandbox starts first; once it answers, the demo customer is connected to it
 and goes live (seed_demo --sandbox), then the worker and the web server start, both pointed at
-the sandbox through XLEDGER_API_URL / XLEDGER_DEMO_API_URL.
+the sandbox through XLEDGER_API_URL / XLEDGER_DEMO_API_URL. The organisation number lookup uses
+the local fake register (BRREG_TRANSPORT_FACTORY=portal.brreg_fake.transport).
 
 Each of the three runs in a process group of its own (the worker's children too), so stopping
 stops the whole group, not only the process rundev started: Ctrl-C (or SIGTERM, SIGHUP) asks each
@@ -118,6 +119,8 @@ class Command(BaseCommand):
         base = f"http://127.0.0.1:{options['sandbox_port']}"
         env = dict(os.environ)
         env["XLEDGER_API_URL"] = env["XLEDGER_DEMO_API_URL"] = f"{base}/graphql"
+        # Brønnøysundregistrene: the in-process fake (portal/brreg_fake.py) unless set otherwise.
+        env.setdefault("BRREG_TRANSPORT_FACTORY", "portal.brreg_fake.transport")
         processes: list[tuple[str, subprocess.Popen]] = []
         # SIGTERM (kill, docker stop) and SIGHUP (terminal closed) stop everything as Ctrl-C does.
         for signum in (signal.SIGTERM, signal.SIGHUP):

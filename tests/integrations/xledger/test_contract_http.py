@@ -137,7 +137,7 @@ def test_it_runs_xledger_check_over_http(sb, url, monkeypatch):
     with pytest.raises(SystemExit) as exit_info:
         call_command("xledger_check", "--owner", str(sb.owner_db_id), "--url", url, stdout=out)
     assert exit_info.value.code == 1
-    assert "✗ Read suppliers" in out.getvalue()
+    assert "✗ The token cannot read suppliers" in out.getvalue()
     assert sb.demo_tokens["no_suppliers"] not in out.getvalue()
 
     monkeypatch.setenv("XLEDGER_TOKEN", sb.demo_tokens["full"])

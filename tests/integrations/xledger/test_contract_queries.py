@@ -105,8 +105,11 @@ def test_it_has_the_documents_the_engine_needs():
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))
-def test_it_validates_against_the_schema_under_every_dialect(schema, name):
-    assert validate(schema, parse(DOCUMENTS[name])) == []
+def test_it_validates_against_the_schema_under_every_dialect(request, schema, name):
+    errors = validate(schema, parse(DOCUMENTS[name]))
+    if name in queries.MAY_BE_REFUSED and request.node.callspec.params["schema"] != "ours":
+        return  # asked knowing a schema may refuse it; verify() treats a refusal as unknown
+    assert errors == []
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))

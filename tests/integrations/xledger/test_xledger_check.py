@@ -96,7 +96,7 @@ def test_it_exits_one_with_fixes_when_the_owner_differs(urls, monkeypatch):
     monkeypatch.setenv("XLEDGER_TOKEN", TOKEN)
     code, out = run("--owner", "555")
     assert code == 1
-    assert "✗ The token belongs to Owner ID 555" in out
+    assert "✗ The token does not belong to owner ID 555" in out
     assert "belongs to Owner ID 10001" in out
 
 
@@ -104,7 +104,7 @@ def test_it_exits_one_for_a_rejected_token(urls, monkeypatch):
     monkeypatch.setenv("XLEDGER_TOKEN", "SomeOtherTokenValue123456789")
     code, out = run("--owner", "10001")
     assert code == 1
-    assert "✗ The API token is accepted" in out
+    assert "✗ Xledger did not accept the API token" in out
 
 
 def test_it_exits_one_for_a_token_revoked_with_http_200(urls, fake, monkeypatch):
@@ -112,7 +112,7 @@ def test_it_exits_one_for_a_token_revoked_with_http_200(urls, fake, monkeypatch)
     fake.revoked = True
     code, out = run("--owner", "10001")
     assert code == 1
-    assert "✗ The API token is accepted" in out
+    assert "✗ Xledger did not accept the API token" in out
     assert "The API token is not valid" in out
     assert "1 requests" in out
 

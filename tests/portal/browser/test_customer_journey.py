@@ -101,13 +101,18 @@ def test_it_walks_a_customer_through_the_setup(page, live_server, settings, sand
     page.fill("#id_token", sb.demo_tokens["no_suppliers"])
     page.click("button:has-text('Save and check')")
     checklist = page.locator("ul.checklist")
-    assert "Read suppliers" in checklist.locator("li.fail").inner_text()
+    assert "cannot read suppliers" in checklist.locator("li.fail").inner_text()
     assert "tick read access for Suppliers" in checklist.inner_text()
     assert page.input_value("#id_token") == ""  # write-only
     assert page.input_value("#id_owner_entity_id") == str(sb.owner_db_id)
     page.fill("#id_token", sb.demo_tokens["full"])
     page.click("button:has-text('Save and check again')")
-    _expect_url(page, f"{live_server.url}/xledger/scope/")
+    # Back to the token page: the green checklist, then the next step.
+    _expect_url(page, f"{live_server.url}/xledger/token/")
+    assert page.locator("ul.checklist li.fail").count() == 0
+    page.click("#next-scope")
+    pk = Connection.objects.get(customer=customer).pk
+    _expect_url(page, f"{live_server.url}/xledger/connections/{pk}/scope/")
 
     # Entities and dimensions.
     connection = Connection.objects.get(customer=customer)

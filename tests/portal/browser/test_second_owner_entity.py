@@ -127,6 +127,8 @@ def test_a_customer_adds_a_second_owner_entity(
         page.fill("#id_token", sb.owner_tokens[second_owner]["full"])
         page.click("form[aria-labelledby=form-title] button[type=submit]")
         second = Connection.objects.get(customer=customer, owner_entity_id=second_owner)
+        page.wait_for_url(f"{live_server.url}/xledger/connections/{second.pk}/token/")
+        page.click("#next-scope")
         page.wait_for_url(f"{live_server.url}/xledger/connections/{second.pk}/scope/")
         for entity in second.verification["entities"]:
             page.check(f"#id_entity_{entity['dbId']}_in_scope")
