@@ -499,7 +499,7 @@ def connection_reverify(*, connection, by=None):
     return verification
 
 
-def connection_token_replaced(*, connection, verification, by=None) -> None:
+def connection_token_replaced(*, connection, verification) -> None:
     """A new token that passed every check was stored on `connection` (by the caller, in this
     transaction): record the checklist and resume as `connection_reverify` does after a good
     check. Call `connection.set_token(...)` first; this saves the connection."""

@@ -436,10 +436,9 @@ def connection_replace_token(
         raise OnboardingError("This connection was removed.")
     if not connection.is_live:
         raise OnboardingError("Before go-live the token is saved and checked on the token page.")
-    limit, window = settings.THROTTLE_TOKEN_CHECKS
-    if throttle.is_limited("token_check", connection.customer_id, limit):
-        return TokenCheck("throttled", retry_after_minutes=int(window.total_seconds() // 60))
-    throttle.hit("token_check", connection.customer_id, window)
+    refused = _throttled(connection.customer_id)
+    if refused is not None:
+        return refused
     candidate = Connection(
         pk=connection.pk,
         customer_id=connection.customer_id,
@@ -449,7 +448,7 @@ def connection_replace_token(
     )
     candidate.customer = connection.customer
     candidate.set_token(token)  # never saved: only the check's client sees it
-    outcome = _check_candidate(candidate)
+    outcome = _run_check(candidate)
     if outcome.verification is None or not outcome.verification.ok:
         AuditEntry.record(
             actor=by,
@@ -482,7 +481,7 @@ def connection_replace_token(
         was = locked.status
         before = locked.token_fingerprint
         locked.set_token(token, by=by)
-        connection_token_replaced(connection=locked, verification=outcome.verification, by=by)
+        connection_token_replaced(connection=locked, verification=outcome.verification)
         # The token is replaced: other links that ask for one are moot and stop working.
         TokenLink.objects.filter(
             connection=locked, used_at__isnull=True, revoked_at__isnull=True
@@ -509,22 +508,40 @@ def connection_replace_token(
     return TokenCheck("replaced", verification=outcome.verification, connection=locked)
 
 
-def _check_candidate(candidate: Connection) -> TokenCheck:
-    """verify() with a token that is not stored yet; the requests count for the connection."""
+def _throttled(customer_id) -> TokenCheck | None:
+    """Count one token check for the customer; "throttled" when too many were made lately."""
+    limit, window = settings.THROTTLE_TOKEN_CHECKS
+    if throttle.is_limited("token_check", customer_id, limit):
+        return TokenCheck("throttled", retry_after_minutes=int(window.total_seconds() // 60))
+    throttle.hit("token_check", customer_id, window)
+    return None
+
+
+def _run_check(connection: Connection) -> TokenCheck:
+    """verify() with the connection's token (stored, or a candidate not stored yet), nothing
+    saved; the requests count for the connection. `verification` is None unless Xledger
+    answered the check."""
     try:
-        with xledger_client(candidate) as client:
+        with xledger_client(connection) as client:
             try:
-                result = verify(client, candidate.owner_entity_id, **candidate.verify_options())
+                result = verify(client, connection.owner_entity_id, **connection.verify_options())
             finally:
-                _count_requests(candidate, client.request_count)
-    except (RateLimited, CreditsExhausted):
+                _count_requests(connection, client.request_count)
+    except (RateLimited, CreditsExhausted) as exc:
+        logger.info("Token check for connection %s: Xledger busy (%s)", connection.pk, exc.kind)
         return TokenCheck("busy")
     except AuthenticationError:
+        # A token of a shape Xledger's client refuses (should not happen after the form's
+        # check); reported like a rejected token.
         result = Verification(ok=False, checks=[Check.make("token", False, problem="rejected")])
-    except TransientError:
+    except TransientError as exc:
+        logger.info(
+            "Token check for connection %s: Xledger unreachable (%s)", connection.pk, exc.kind
+        )
         return TokenCheck("unreachable")
     except XledgerError as exc:
-        logger.error("Token check for connection %s failed: %s", candidate.pk, exc)
+        # Xledger refused our own query (a schema change): ours to fix, not the customer's.
+        logger.error("Token check for connection %s failed: %s", connection.pk, exc)
         return TokenCheck("error")
     return TokenCheck("verified" if result.ok else "failed", verification=result)
 
@@ -578,32 +595,14 @@ def connection_request_approval(*, connection: Connection, by) -> Connection:
 
 def connection_check(*, connection: Connection, by) -> TokenCheck:
     """Run verify() against Xledger, throttled per customer, and store the checklist."""
-    limit, window = settings.THROTTLE_TOKEN_CHECKS
-    key = connection.customer_id
-    if throttle.is_limited("token_check", key, limit):
-        return TokenCheck("throttled", retry_after_minutes=int(window.total_seconds() // 60))
-    throttle.hit("token_check", key, window)
+    refused = _throttled(connection.customer_id)
+    if refused is not None:
+        return refused
     customer = connection.customer
-    try:
-        with xledger_client(connection) as client:
-            try:
-                result = verify(client, connection.owner_entity_id, **connection.verify_options())
-            finally:
-                _count_requests(connection, client.request_count)
-    except (RateLimited, CreditsExhausted) as exc:
-        logger.info("Token check for customer %s: Xledger busy (%s)", customer.pk, exc.kind)
-        return TokenCheck("busy")
-    except AuthenticationError:
-        # The stored token has a shape Xledger's client refuses (should not happen after the
-        # form's check); report it like a rejected token.
-        result = Verification(ok=False, checks=[Check.make("token", False, problem="rejected")])
-    except TransientError as exc:
-        logger.info("Token check for customer %s: Xledger unreachable (%s)", customer.pk, exc.kind)
-        return TokenCheck("unreachable")
-    except XledgerError as exc:
-        # Xledger refused our own query (a schema change): ours to fix, not the customer's.
-        logger.error("Token check for customer %s failed: %s", customer.pk, exc)
-        return TokenCheck("error")
+    outcome = _run_check(connection)
+    if outcome.verification is None:
+        return outcome
+    result = outcome.verification
     now = timezone.now()
     connection.verification = result.to_dict()
     connection.verified_at = now
