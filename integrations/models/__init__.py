@@ -14,7 +14,7 @@ from integrations.models.mirror import (
     Supplier,
     VatCode,
 )
-from integrations.models.runs import Issue, RequestUsage, Run
+from integrations.models.runs import Issue, RequestUsage, Run, RunDay
 from integrations.models.schedules import Schedule
 from integrations.models.scope_changes import ScopeChange
 
@@ -35,6 +35,7 @@ __all__ = [
     "ObjectValue",
     "RequestUsage",
     "Run",
+    "RunDay",
     "Schedule",
     "ScopeChange",
     "Supplier",

@@ -106,6 +106,13 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["connection", "status", "id"], name="invoice_outbox_idx"),
             models.Index(fields=["status", "claimed_until"], name="invoice_claim_idx"),
+            # The dispatcher's one query a tick: which connections have anything to send or to
+            # settle. Only open invoices are in it, so it stays small however many were sent.
+            models.Index(
+                fields=["connection"],
+                name="invoice_open_idx",
+                condition=models.Q(status__in=["pending", "in_doubt", "sending"]),
+            ),
             # PDFs still to be checked in Xledger (a few at most), read with each PDF batch.
             models.Index(
                 fields=["connection", "id"],

@@ -237,3 +237,34 @@ class RequestUsage(models.Model):
 
     def __str__(self):
         return f"{self.connection} {self.month:%Y-%m}: {self.requests}"
+
+
+class RunDay(models.Model):
+    """Quiet successful runs of one connection × dataset on one day (UTC), rolled up.
+
+    Most runs find nothing new: keeping each of them as a row would add millions of rows a day
+    across the fleet. The retention task folds them in here and deletes them; failures and runs
+    that changed data keep their detail. Charts and request counts read runs and roll-ups
+    together.
+    """
+
+    connection = models.ForeignKey(
+        "integrations.Connection", on_delete=models.CASCADE, related_name="run_days"
+    )
+    dataset = models.CharField(max_length=20, choices=Dataset.choices)
+    day = models.DateField()
+    runs = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(_("Xledger requests"), default=0)
+    fetched = models.PositiveIntegerField(default=0)
+    duration_p50_ms = models.PositiveIntegerField(default=0)
+    duration_p95_ms = models.PositiveIntegerField(default=0)
+    duration_max_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "dataset", "day"], name="uniq_run_day")
+        ]
+
+    def __str__(self):
+        return f"{self.get_dataset_display()} {self.day}: {self.runs} quiet runs"

@@ -74,6 +74,9 @@ class Schedule(models.Model):
         null=True, blank=True, help_text=_("Xledger modifiedAt reached by the last successful run.")
     )
     last_full_sync_at = models.DateTimeField(null=True, blank=True)
+    # Kept here by the run that succeeds, so lists read one column instead of searching the run
+    # history (which is rolled up and pruned; see integrations.retention).
+    last_success_at = models.DateTimeField(null=True, blank=True)
     failure_streak = models.PositiveIntegerField(default=0)
     delta_cursor = models.CharField(
         max_length=100,
