@@ -50,6 +50,16 @@ class ApiKeyInHeader(APIKeyHeader):
 API_KEY_AUTH = [ApiKeyBearer(), ApiKeyInHeader()]
 
 
+def api_key_of(request) -> ApiKey | None:
+    """The active key a request carries in either header, or None: the API's own check, for
+    plain Django views outside ninja (/metrics)."""
+    for auth in API_KEY_AUTH:
+        api_key = auth(request)
+        if api_key is not None:
+            return api_key
+    return None
+
+
 def served_connections():
     """The connections the API serves: in use (not removed by staff) and live.
 

@@ -22,13 +22,12 @@ from importlib import import_module
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Aggregate, Case, CharField, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from integrations import issues
 from integrations.clients import client_for
 from integrations.datasets import INITIAL_SYNC_ORDER, Dataset
-from integrations.datasets.mirroring import newest
 from integrations.dispatch import enqueue_run
 from integrations.models import ClientEntity, Connection, Issue, RequestUsage, Run, Schedule
 from integrations.models.runs import RunLost
@@ -79,8 +78,13 @@ def run_execute(*, run_id: int) -> Run | None:
     ):
         logger.info("Run %s is not queued any more; nothing to do", run_id)
         return None
-    run = Run.objects.select_related("connection__customer", "schedule").get(pk=run_id)
+    run = (
+        Run.objects.select_related("connection__customer", "schedule")
+        .annotate(excluded_owner_ids=Subquery(_excluded_ids))
+        .get(pk=run_id)
+    )
     connection = run.connection
+    connection.excluded_owner_ids = run.excluded_owner_ids or ""  # read with the run: see mirroring
     if not connection.may_call_xledger:
         _finish(
             run,
@@ -123,6 +127,29 @@ def run_execute(*, run_id: int) -> Run | None:
     return run
 
 
+class _IdList(Aggregate):
+    """The ids as one comma-separated text ("" or NULL when there are none)."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "STRING_AGG(%(expressions)s::text, ',')"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+# The client entities out of scope, read in the run's own SELECT: a quiet run costs one
+# statement less (see test_quiet_runs.py).
+_excluded_ids = (
+    ClientEntity.objects.filter(
+        connection_id=OuterRef("connection_id"), in_scope=False, is_owner=False
+    )
+    .values("connection_id")
+    .annotate(ids=_IdList("db_id"))
+    .values("ids")
+)
+
+
 def _token_or(exc: Unavailable, client) -> XledgerError:
     """An error Xledger did not explain might be a revoked token worded in a way we do not know:
     ask the cheapest question only a valid token gets answered, once, before deciding. A refused
@@ -149,9 +176,13 @@ def _finish(run, status, *, kind="", message="") -> bool:
         "status": status,
         "finished_at": now,
         "heartbeat_at": now,
-        "requests": run.requests,
         "error_kind": kind or run.error_kind,
         "error_message": (message or run.error_message)[:5000],
+        # What the run counted and reached, in the same UPDATE (pages may not have written it:
+        # see Run.record_page).
+        **{name: getattr(run, name) for name in Run.PROGRESS_FIELDS},
+        "watermark": run.watermark,
+        "delta_cursor": run.delta_cursor,
     }
     ours = Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(**fields)
     for name, value in fields.items():
@@ -162,36 +193,54 @@ def _finish(run, status, *, kind="", message="") -> bool:
 
 
 def _after_success(run) -> None:
-    """The schedule moves on: watermark and delta cursor (only ever after a completed run),
-    the last full sync, and the failure streak back to zero.
+    """The schedule moves on, in one UPDATE: watermark and delta cursor (only ever after a
+    completed run, and a watermark never moves back), the last full sync, the last success, and
+    the failure streak back to zero.
 
     A `partial` run completed too (every page was read and written): its watermark moves, or
     one unmappable record would make every later incremental run re-read everything since.
     The rejected records are counted on the run and read again by the next full sync.
+
+    Issues that a success resolves can only be open after a failure of this dataset (each of
+    them counted on its failure streak), so a run after a clean streak asks nothing more.
     """
     schedule = run.schedule
     if schedule is None:
         return
-    schedule.refresh_from_db()
-    schedule.watermark = newest(schedule.watermark, run.watermark)
-    schedule.delta_cursor = run.delta_cursor or schedule.delta_cursor
+    changes = {"failure_streak": 0, "last_success_at": run.finished_at}
+    if run.watermark is not None:
+        changes["watermark"] = Case(
+            When(
+                Q(watermark__isnull=True) | Q(watermark__lt=run.watermark),
+                then=Value(run.watermark),
+            ),
+            default=F("watermark"),
+        )
+    if run.delta_cursor:
+        changes["delta_cursor"] = run.delta_cursor
     if run.full:
-        schedule.last_full_sync_at = run.started_at
-    schedule.failure_streak = 0
-    if schedule.enabled and schedule.next_run_at is None:  # stopped by a schema mismatch
-        schedule.next_run_at = schedule.next_due_after(timezone.now())
-    schedule.save(
-        update_fields=[
-            "watermark", "delta_cursor", "last_full_sync_at", "failure_streak", "next_run_at"
-        ]
-    )  # fmt: skip
-    issues.issue_resolve(
-        connection=run.connection, kind=Issue.Kind.SCHEMA_MISMATCH, dataset=run.dataset
+        changes["last_full_sync_at"] = run.started_at
+    # Stopped by a schema mismatch (no next run): back on its grid.
+    changes["next_run_at"] = Case(
+        When(
+            enabled=True,
+            next_run_at__isnull=True,
+            then=Value(schedule.next_due_after(run.finished_at)),
+        ),
+        default=F("next_run_at"),
     )
-    issues.issue_resolve(
-        connection=run.connection, kind=Issue.Kind.DATASET_FAILING, dataset=run.dataset
-    )
-    issues.issue_resolve(connection=run.connection, kind=Issue.Kind.CREDITS_EXHAUSTED)
+    Schedule.objects.filter(pk=schedule.pk).update(**changes)
+    if schedule.failure_streak:
+        Issue.objects.filter(
+            Q(
+                kind__in=[Issue.Kind.SCHEMA_MISMATCH, Issue.Kind.DATASET_FAILING],
+                dataset=run.dataset,
+            )
+            | Q(kind=Issue.Kind.CREDITS_EXHAUSTED),
+            connection=run.connection,
+        ).exclude(status=Issue.Status.RESOLVED).update(
+            status=Issue.Status.RESOLVED, resolved_at=timezone.now()
+        )
 
 
 def _after_failure(run, exc) -> None:

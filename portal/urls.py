@@ -6,6 +6,7 @@ from api import api
 from api import index as api_index
 from api import not_found as api_not_found
 from api.health import health
+from api.metrics import metrics
 from portal.views import (
     auth,
     client_information,
@@ -25,6 +26,7 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),  # Prometheus' default path, API key required
     # Customer onboarding. No customer ids in these URLs: the customer is the user's own.
     # `it_partner_allowed`: the pages the customer's IT partner may use too (the token step).
     path("", it_partner_allowed(home.home), name="home"),

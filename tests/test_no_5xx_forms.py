@@ -444,7 +444,7 @@ def test_every_customer_form_is_covered():
 
     not_forms = {
         "home", "token_instructions", "password_reset_done", "password_reset_complete",
-        "health", "api_index", "export_customer",
+        "health", "api_index", "export_customer", "metrics",
     }  # fmt: skip
     named = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
     assert "set_language" in named and "xledger_connection_token" in named

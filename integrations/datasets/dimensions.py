@@ -104,5 +104,4 @@ def sync(*, run, client, full):
     if full:
         # Values of kinds no longer chosen are not in any page kept: tombstoned with the rest.
         apply_deletions(run=run, writers=[kind_writer, value_writer], live_before=live_before)
-    run.watermark = newest(seen_max)
-    run.save(update_fields=["watermark"])
+    run.watermark = newest(seen_max)  # written with the run's end (services._finish)

@@ -130,7 +130,12 @@ def content_hash(row: dict, fields: Iterable[str]) -> str:
 
 def excluded_owner_ids(connection) -> frozenset[int]:
     """Client entities the customer took out of scope. The owner entity is always kept, and a
-    record of an entity we do not know yet (created after the last verification) is kept."""
+    record of an entity we do not know yet (created after the last verification) is kept.
+    A worker's run reads them with the run itself (`services.run_execute`) and leaves them on
+    the connection as `excluded_owner_ids`."""
+    known = getattr(connection, "excluded_owner_ids", None)
+    if known is not None:
+        return frozenset(int(i) for i in known.split(",") if i) if known else frozenset()
     return frozenset(
         ClientEntity.objects.filter(
             connection=connection, in_scope=False, is_owner=False
@@ -278,8 +283,7 @@ def mirror_list(
     if full:
         apply_deletions(run=run, writers=[writer], live_before=live_before)
     if "modified_at" in mapping.fields:
-        run.watermark = seen_max
-        run.save(update_fields=["watermark"])
+        run.watermark = seen_max  # written with the run's end (services._finish)
 
 
 # --- The end of a full sync ------------------------------------------------------------------
@@ -295,8 +299,7 @@ def apply_deletions(*, run, writers: list[MirrorWriter], live_before: int) -> No
         return
     deleted = sum(w.mark_deleted(missing[id(w)]) for w in writers)
     if deleted:
-        run.deleted += deleted
-        run.save(update_fields=["deleted"])
+        run.deleted += deleted  # written with the run's end (services._finish)
 
 
 def deletions_guarded(*, run, missing: int, live: int, full: bool) -> bool:

@@ -76,7 +76,6 @@ def _full(run, client, writer, excluded):
     apply_deletions(run=run, writers=[writer], live_before=live_before)
     run.watermark = watermark
     run.delta_cursor = tail or (run.schedule.delta_cursor if run.schedule else "")
-    run.save(update_fields=["watermark", "delta_cursor"])
 
 
 def _incremental(run, client, writer, excluded):
@@ -127,7 +126,6 @@ def _incremental(run, client, writer, excluded):
         run.deleted += writer.mark_deleted(live)
     run.watermark = watermark
     run.delta_cursor = state["delta_after"] or ""
-    run.save(update_fields=["deleted", "watermark", "delta_cursor"])
 
 
 def _next_cursor(page, after):

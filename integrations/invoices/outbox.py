@@ -85,15 +85,20 @@ def expire_claims(connection, *, now=None) -> int:
     )
 
 
+def work_waiting(now) -> Q:
+    """Invoices a run has something to do with: pending, in doubt once settled, or sending under
+    a lease that ran out. All three statuses are in the partial index `invoice_open_idx`."""
+    return (
+        Q(status=Status.PENDING)
+        | Q(status=Status.IN_DOUBT) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        | Q(status=Status.SENDING, claimed_until__lt=now)
+    )
+
+
 def has_work(connection, *, now=None) -> bool:
     """Is there anything to send or look up? One indexed query; no Xledger request."""
     now = now or timezone.now()
-    return Invoice.objects.filter(
-        Q(status=Status.PENDING)
-        | Q(status=Status.IN_DOUBT) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        | Q(status=Status.SENDING, claimed_until__lt=now),
-        connection=connection,
-    ).exists()
+    return Invoice.objects.filter(work_waiting(now), connection=connection).exists()
 
 
 def claim_in_doubt(connection, *, token: str, lease: timedelta, limit=LOOKUP_CHUNK, now=None):

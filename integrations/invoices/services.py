@@ -36,7 +36,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from integrations import issues
+from integrations import dispatch, issues
 from integrations.datasets import Dataset
 from integrations.invoices import lookup, mapping, outbox
 from integrations.invoices.batch import FAILING_ATTEMPTS, BatchSend
@@ -139,7 +139,17 @@ def invoice_submit(*, connection, payload: dict, submitted_by: str = "") -> tupl
         if existing.request_hash != request_hash:
             raise InvoiceConflict(existing) from None
         return existing, False
+    transaction.on_commit(lambda: _send_soon(connection.pk))
     return invoice, True
+
+
+def _send_soon(connection_id: int) -> None:
+    """Queue the connection's invoices run now (see dispatch.send_soon). The invoice is stored
+    whatever happens here: if this fails, the dispatcher's next tick finds it in the outbox."""
+    try:
+        dispatch.send_soon(connection_id=connection_id)
+    except Exception:
+        logger.exception("Queueing the invoices run of connection %s failed", connection_id)
 
 
 def _decode_pdf(pdf) -> bytes | None:

@@ -138,11 +138,20 @@ class Run(models.Model):
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
 
+    # Written by record_page (at most every RUN_PROGRESS_SECONDS) and by the run's end.
+    PROGRESS_FIELDS = (
+        "fetched", "created", "updated", "unchanged", "deleted", "rejected",
+        "pages", "requests", "rejections",
+    )  # fmt: skip
+
     def record_page(self, *, requests=None, rejections=(), **counts) -> None:
-        """Add one page's counts and beat the heartbeat, in one conditional UPDATE.
+        """Add one page's counts; write them and beat the heartbeat in one conditional UPDATE
+        when the last beat is RUN_PROGRESS_SECONDS old (default 10). A run that ends sooner
+        writes its counts once, with its end: a quiet run costs no statement here.
 
         The UPDATE only matches while the run is still `running`: if the reaper (or a person)
-        has abandoned it meanwhile, this raises RunLost and the worker stops writing.
+        has abandoned it meanwhile, this raises RunLost and the worker stops writing. The reaper
+        waits minutes of silence (RUN_HEARTBEAT_STALE_AFTER), far longer than the beat.
         """
         for name, value in counts.items():
             setattr(self, name, getattr(self, name) + value)
@@ -152,9 +161,12 @@ class Run(models.Model):
         if rejections and room > 0:
             self.rejections = [*self.rejections, *list(rejections)[:room]]
         self.pages += 1
-        self.heartbeat_at = timezone.now()
-        fields = [*counts, "pages", "heartbeat_at", "requests", "rejections"]
-        values = {name: getattr(self, name) for name in fields}
+        now = timezone.now()
+        every = float(getattr(settings, "RUN_PROGRESS_SECONDS", 10))
+        if self.heartbeat_at is not None and (now - self.heartbeat_at).total_seconds() < every:
+            return
+        self.heartbeat_at = now
+        values = {name: getattr(self, name) for name in (*self.PROGRESS_FIELDS, "heartbeat_at")}
         if not Run.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(**values):
             raise RunLost(f"Run {self.pk} is no longer running (abandoned or released).")
 

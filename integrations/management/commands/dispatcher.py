@@ -18,8 +18,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--every", type=float, default=0, help="Loop, ticking every N s")
+        parser.add_argument("--ticks", type=int, default=0, help="With --every: stop after N")
 
-    def handle(self, *args, every, **options):
+    def handle(self, *args, every, ticks, **options):
+        done = 0
         while True:
             try:
                 result = tick()
@@ -32,6 +34,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"Dispatcher tick failed: {exc}")
             finally:
                 close_old_connections()
-            if not every:
+            done += 1
+            if not every or done == ticks:
                 return
             time.sleep(every)

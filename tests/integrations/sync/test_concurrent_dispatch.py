@@ -30,7 +30,8 @@ def _live_connections(count):
             status=Connection.Status.OK, live_since=now
         )
     Schedule.objects.update(enabled=True, next_run_at=now - timedelta(minutes=1))
-    return Schedule.objects.count()
+    # The invoices dataset is due only when the outbox has work: these have none.
+    return Schedule.objects.exclude(dataset="invoices").count()
 
 
 def _in_threads(count, work):

@@ -77,9 +77,9 @@ def test_it_claims_with_a_conditional_update(connection, queued):
     schedule = _due(connection)
     now = timezone.now()
 
-    assert dispatch._claim(schedule, now) is not None
+    assert len(dispatch._claim_batch([schedule], now)) == 1
     # A second dispatcher that read the same row before the first one claimed it:
-    assert dispatch._claim(schedule, now) is None
+    assert dispatch._claim_batch([schedule], now) == []
     assert Run.objects.filter(connection=connection, dataset="suppliers").count() == 1
 
 

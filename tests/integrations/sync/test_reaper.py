@@ -55,13 +55,23 @@ def test_it_abandons_a_run_queued_but_never_started(connection, settings):
 
 
 def test_it_stops_a_worker_whose_run_was_taken_away(connection):
-    run = _run(
-        connection, Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
-    )
+    beat = timezone.now() - timedelta(minutes=1)  # due to beat again (RUN_PROGRESS_SECONDS)
+    run = _run(connection, Run.Status.RUNNING, started_at=beat, heartbeat_at=beat)
     Run.objects.filter(pk=run.pk).update(status=Run.Status.ABANDONED)
 
     with pytest.raises(RunLost):
         run.record_page(fetched=10)
+
+
+def test_a_page_soon_after_the_last_beat_writes_nothing_until_the_runs_end(connection):
+    run = _run(
+        connection, Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now()
+    )
+
+    run.record_page(fetched=10)
+
+    assert run.fetched == 10 and run.pages == 1
+    assert Run.objects.get(pk=run.pk).fetched == 0  # written with the run's end
 
 
 def test_it_lets_a_person_release_a_stuck_run(connection, superuser):
