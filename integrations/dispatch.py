@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection as db
@@ -162,7 +163,7 @@ class _Batch:
 class TickResult:
     ticked_at: object
     reaped: int = 0
-    runs: list[Run] = field(default_factory=list)
+    runs: list[Queued] = field(default_factory=list)
     duration_ms: int = 0
 
 
@@ -222,7 +223,7 @@ CLAIM_BATCH = {"postgresql": 1000}
 SQLITE_CLAIM_CHUNK = 200
 
 
-def claim_due(now=None, *, limit: int | None = None, only: Q | None = None) -> list[Run]:
+def claim_due(now=None, *, limit: int | None = None, only: Q | None = None) -> list[Queued]:
     """Claim every due schedule (or the first `limit`, or those matching `only`) and queue a run
     of each. Safe with any number of dispatchers on any number of machines: on PostgreSQL the
     due rows are locked with SKIP LOCKED (concurrent ticks split the work), and everywhere the
@@ -234,7 +235,7 @@ def claim_due(now=None, *, limit: int | None = None, only: Q | None = None) -> l
     due = due.only(*CLAIM_FIELDS)
     if limit:
         due = due[:limit]
-    runs: list[Run] = []
+    runs: list[Queued] = []
     if db.vendor == "postgresql":
         batch = CLAIM_BATCH["postgresql"]
         with transaction.atomic():
@@ -263,7 +264,20 @@ CLAIM_FIELDS = (
 )
 
 
-def _claim_batch(schedules: list[Schedule], now) -> list[Run]:
+class Queued(NamedTuple):
+    """A run a claim queued: its row's id and what the claim wrote (no model instance: a tick
+    may queue tens of thousands)."""
+
+    pk: int
+    connection_id: int
+    schedule_id: int
+    dataset: str
+    trigger: str
+    full: bool
+    queued_at: datetime
+
+
+def _claim_batch(schedules: list[Schedule], now) -> list[Queued]:
     """Move each schedule to its next grid point (one UPDATE ... RETURNING: only the rows still
     due come back, so a schedule another dispatcher moved meanwhile is not ours), then insert a
     run for each claimed one (one INSERT ... ON CONFLICT DO NOTHING RETURNING: a schedule whose
@@ -272,22 +286,23 @@ def _claim_batch(schedules: list[Schedule], now) -> list[Run]:
     if not schedules:
         return []
     claimed = _move_next_run(schedules, now)
-    runs = [
-        Run(
-            connection_id=s.connection_id,
-            schedule=s,
-            dataset=s.dataset,
-            trigger=Run.Trigger.RETRY if s.failure_streak else Run.Trigger.SCHEDULED,
-            full=s.needs_full_sync(now),
-            queued_at=now,
+    rows = [
+        (
+            s.connection_id,
+            s.pk,
+            s.dataset,
+            Run.Trigger.RETRY.value if s.failure_streak else Run.Trigger.SCHEDULED.value,
+            s.needs_full_sync(now),
+            now,
         )
         for s in schedules
         if s.pk in claimed
     ]
-    return _insert_runs(runs)
+    return _insert_runs(rows)
 
 
-# The columns a claim sets on a new run; every other column takes its field's default.
+# The columns a claim sets on a new run (in this order); every other column takes its
+# field's default.
 RUN_COLUMNS = ("connection", "schedule", "dataset", "trigger", "full", "queued_at")
 PG_TYPES = {
     "connection": "bigint",
@@ -299,18 +314,21 @@ PG_TYPES = {
 }
 
 
-def _insert_runs(runs: list[Run]) -> list[Run]:
+def _insert_runs(rows: list[tuple]) -> list[Queued]:
     """INSERT INTO run (...) SELECT <the batch>, <defaults> ... ON CONFLICT DO NOTHING
     RETURNING id, schedule_id: one statement for the batch, the other columns' defaults given
     once. On PostgreSQL the batch is six arrays (unnest), so the statement's text is the same
     for any batch; on SQLite (3.35+) it is a VALUES list."""
-    if not runs:
+    if not rows:
         return []
     pg = db.vendor == "postgresql"
     given = [Run._meta.get_field(name) for name in RUN_COLUMNS]
     rest = [f for f in Run._meta.concrete_fields if f not in given and not f.primary_key]
     defaults = [f.get_db_prep_save(f.get_default(), db) for f in rest]
-    columns = [[f.get_db_prep_save(getattr(run, f.attname), db) for run in runs] for f in given]
+    columns = [
+        [f.get_db_prep_save(value, db) for value in values]
+        for f, values in zip(given, zip(*rows, strict=True), strict=True)
+    ]
     aliases = [f"c{n}" for n in range(len(given))]
     if pg:
         arrays = ", ".join(f"%s::{PG_TYPES[f.name]}[]" for f in given)
@@ -318,7 +336,7 @@ def _insert_runs(runs: list[Run]) -> list[Run]:
         params = [*defaults, *columns]
     else:
         row = "(" + ", ".join(["%s"] * len(given)) + ")"
-        source = f"(SELECT * FROM (VALUES {', '.join([row] * len(runs))})) AS v"
+        source = f"(SELECT * FROM (VALUES {', '.join([row] * len(rows))})) AS v"
         aliases = [f"column{n}" for n in range(1, len(given) + 1)]
         params = [*defaults, *(value for values in zip(*columns, strict=True) for value in values)]
     selected = [f"v.{alias}" for alias in aliases]
@@ -332,13 +350,7 @@ def _insert_runs(runs: list[Run]) -> list[Run]:
     with db.cursor() as cursor:
         cursor.execute(sql, params)  # the SELECT list's defaults come before the batch
         inserted = {schedule_id: pk for pk, schedule_id in cursor.fetchall()}
-    kept = []
-    for run in runs:
-        if run.schedule_id in inserted:
-            run.pk = inserted[run.schedule_id]
-            run._state.adding = False
-            kept.append(run)
-    return kept
+    return [Queued(inserted[row[1]], *row) for row in rows if row[1] in inserted]
 
 
 def _move_next_run(schedules: list[Schedule], now) -> set[int]:
@@ -367,7 +379,7 @@ def _move_next_run(schedules: list[Schedule], now) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def send_soon(*, connection_id: int, now=None) -> Run | None:
+def send_soon(*, connection_id: int, now=None) -> Queued | None:
     """An invoice just entered the outbox: make the connection's invoices schedule due and
     claim it now, so the invoice reaches Xledger within seconds instead of at the next tick.
     Debounced per connection by the one-active-run rule: while a run is queued or running, the

@@ -8,7 +8,8 @@ Only the kinds in `connection.selected_dimensions` are kept. Kinds are few: one 
 all. Values are read for all kinds at once (no dbId argument is ever sent, see queries.py) and
 those of the chosen kinds kept; incrementally by modifiedAt once there is a watermark, in full when
 a kind was chosen since the last run. A full run also tombstones the values of kinds that are no
-longer chosen. Requests: 1 + the values' pages (usually 1).
+longer chosen. Requests: a full run 1 + the values' pages (usually 2 in all); an incremental run
+reads the kinds only when one was chosen since, so usually 1.
 """
 
 from integrations.datasets.mirroring import (
@@ -76,15 +77,21 @@ def sync(*, run, client, full):
             kind_writer.live_count()
             + ObjectValue.objects.filter(connection=connection, is_deleted=False).count()
         )
-    write_pages(
-        run=run,
-        client=client,
-        writer=kind_writer,
-        mapping=KIND_MAPPING,
-        query=queries.OBJECT_KINDS,
-        track=full,
-        nodes=chosen_kinds,
-    )
+    known_keys = {kind_key(db_id) for db_id in known_kinds}
+    if full or not selected <= known_keys:
+        write_pages(
+            run=run,
+            client=client,
+            writer=kind_writer,
+            mapping=KIND_MAPPING,
+            query=queries.OBJECT_KINDS,
+            track=full,
+            nodes=chosen_kinds,
+        )
+    else:
+        # Every chosen kind is in the mirror: an incremental run reads the changed values only
+        # (one request). The kinds themselves (their names) come with the daily full run.
+        chosen.update(db_id_of(key) for key in selected)
 
     # A kind chosen since the last run has no values here yet: read them all this time.
     read_all = full or bool(chosen - known_kinds)

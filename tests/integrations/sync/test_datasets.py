@@ -162,7 +162,7 @@ def test_it_reads_changed_dimension_values_incrementally(connection, sandbox):
 
     run = sync_now(connection, "dimensions")
 
-    assert not run.full and run.updated == 1 and run.requests == 2  # kinds + changed values
+    assert not run.full and run.updated == 1 and run.requests == 1  # the changed values only
     assert ObjectValue.objects.get(connection=connection, db_id=int(value["dbId"])).description == (
         "Nytt prosjektnavn"
     )
@@ -173,3 +173,21 @@ def test_it_asks_nothing_when_no_invoice_is_waiting(connection, sandbox):
     run = sync_now(connection, "invoices")
     assert run.status == Run.Status.SUCCEEDED, run.error_message
     assert run.requests == 0 and sandbox.request_count == before
+
+
+def test_an_incremental_dimensions_run_reads_the_kinds_when_one_was_chosen_since(
+    connection, sandbox
+):
+    sync_now(connection, "dimensions", full=True)
+    connection.selected_dimensions = [
+        *connection.selected_dimensions,
+        *kind_keys(sandbox, "Kostnadssted"),
+    ]
+    connection.save(update_fields=["selected_dimensions"])
+
+    run = sync_now(connection, "dimensions")
+
+    assert run.requests == 2  # the kinds, then every value (a kind new to the mirror)
+    assert ObjectKind.objects.filter(
+        connection=connection, code=kind_keys(sandbox, "Kostnadssted")[0]
+    ).exists()
