@@ -3,19 +3,23 @@ mirror, idempotency by external id, 409 on a different body, PDFs."""
 
 import base64
 import copy
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
+from integrations import dispatch
 from integrations.models import (
     Account,
     ApiKey,
     ClientEntity,
+    Connection,
     Currency,
     Invoice,
     ObjectKind,
     ObjectValue,
+    Run,
+    Schedule,
     Supplier,
     VatCode,
 )
@@ -342,3 +346,25 @@ def test_it_says_whether_the_pdf_arrived_in_xledger(api, connection):
         i["externalId"]: i["attachmentStatus"] for i in api.get(url(connection)).json()["items"]
     }
     assert feed == {"with-pdf": "missing", "without": ""}
+
+
+def test_an_accepted_invoice_queues_its_run_at_once_and_the_next_one_joins_it(
+    api, connection, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Soon after intake, not at the next 5-minute slot: the invoices run is queued when the
+    invoice is stored. A burst becomes one run (it reads the outbox until it is empty)."""
+    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.OK)
+    Schedule.ensure_for(connection)
+    later = timezone.now() + timedelta(minutes=4)
+    Schedule.objects.filter(connection=connection).update(enabled=True, next_run_at=later)
+    sent = []
+    monkeypatch.setattr(dispatch, "_async_task", lambda run_id, name: sent.append(run_id))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(api, connection, body()).status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(api, connection, body(externalId="semine-4712")).status_code == 201
+
+    [run] = Run.objects.filter(connection=connection)
+    assert (run.dataset, run.status) == ("invoices", Run.Status.QUEUED)
+    assert sent == [run.pk]
