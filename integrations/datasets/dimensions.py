@@ -8,8 +8,9 @@ Only the kinds in `connection.selected_dimensions` are kept. Kinds are few: one 
 all. Values are read for all kinds at once (no dbId argument is ever sent, see queries.py) and
 those of the chosen kinds kept; incrementally by modifiedAt once there is a watermark, in full when
 a kind was chosen since the last run. A full run also tombstones the values of kinds that are no
-longer chosen. Requests: a full run 1 + the values' pages (usually 2 in all); an incremental run
-reads the kinds only when one was chosen since, so usually 1.
+longer chosen. Requests: usually 1 a run. A full run reads the first page of the kinds and of the
+values in one request, then any further pages; an incremental run reads the changed values only
+(the kinds come with the daily full run, or at once when a kind was chosen since).
 """
 
 from integrations.datasets.mirroring import (
@@ -20,6 +21,7 @@ from integrations.datasets.mirroring import (
     excluded_owner_ids,
     integer,
     newest,
+    page_size,
     since_watermark,
     text,
     write_pages,
@@ -78,7 +80,15 @@ def sync(*, run, client, full):
             + ObjectValue.objects.filter(connection=connection, is_deleted=False).count()
         )
     known_keys = {kind_key(db_id) for db_id in known_kinds}
-    if full or not selected <= known_keys:
+    # A kind chosen since the last run has no values here yet: read them all this time.
+    read_all = full or not selected <= known_keys
+    values_query = queries.OBJECT_VALUES if read_all else changed_values
+    first_values = None
+    if read_all:
+        # The first page of the kinds and of the values in one request (usually all of both).
+        kinds, first_values = client.first_pages(
+            "dimensions", [queries.OBJECT_KINDS, values_query], first=page_size()
+        )
         write_pages(
             run=run,
             client=client,
@@ -87,14 +97,14 @@ def sync(*, run, client, full):
             query=queries.OBJECT_KINDS,
             track=full,
             nodes=chosen_kinds,
+            start=kinds,
         )
+        del kinds
     else:
         # Every chosen kind is in the mirror: an incremental run reads the changed values only
         # (one request). The kinds themselves (their names) come with the daily full run.
         chosen.update(db_id_of(key) for key in selected)
 
-    # A kind chosen since the last run has no values here yet: read them all this time.
-    read_all = full or bool(chosen - known_kinds)
     value_writer = MirrorWriter(
         ObjectValue, connection_id=connection.pk, fields=VALUE_MAPPING.fields
     )
@@ -103,7 +113,8 @@ def sync(*, run, client, full):
         client=client,
         writer=value_writer,
         mapping=VALUE_MAPPING,
-        query=queries.OBJECT_VALUES if read_all else changed_values,
+        start=first_values,
+        query=values_query,
         excluded_owners=excluded,
         track=full,
         nodes=lambda page: [n for n in page.nodes if db_id_of(n.get("objectKindDbId")) in chosen],

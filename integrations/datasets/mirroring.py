@@ -214,13 +214,15 @@ def write_pages(
     excluded_owners: frozenset[int] = frozenset(),
     extra: Callable[[dict], dict] | None = None,
     nodes: Callable | None = None,
+    start=None,
 ) -> DateTime | None:
     """Read every page of one Xledger list (`queries.ListQuery`) and write it (`write_page`),
     one page in memory at a time. `nodes(page)` picks the nodes to write (default: all of them)
     and is where a dataset reads what else a page's answer holds. Returns the newest
-    modified_at written, or None."""
+    modified_at written, or None. `start`: the list's first page, already read
+    (`client.first_pages`)."""
     seen_max = None
-    for page in client.paginate(query, first=page_size()):
+    for page in client.paginate(query, first=page_size(), start=start):
         seen = write_page(
             run=run,
             client=client,

@@ -7,7 +7,8 @@ tax-rule kinds. Object values are read whole (no dbId argument is ever sent, see
 the VAT codes kept. A code can have several setups over time [seen]: the rate in force is the
 one with the latest `dateFrom` not after today; the whole dated schedule is mirrored as well.
 
-Requests: the setups' pages, then the object values' pages (usually one each).
+Requests: the first page of the setups and of the object values in one request, then any further
+pages of each (usually none: one request a run).
 """
 
 from datetime import datetime as DateTime
@@ -44,7 +45,12 @@ MAPPING = RecordMap(VatCode, FIELDS)
 
 
 def sync(*, run, client, full):
-    schedules = _rate_schedules(client)
+    # The first page of the setups and of the object values in one request (usually all of it).
+    setups, values = client.first_pages(
+        "vatCodes", [queries.TAX_TABLE_SETUPS, queries.OBJECT_VALUES], first=page_size()
+    )
+    schedules = _rate_schedules(client, setups)
+    del setups
     run.record_page(requests=client.request_count)
     today = DateTime.now(timestamps.XLEDGER_TZ).date()
     tax_kinds: set[int] = set()
@@ -75,14 +81,15 @@ def sync(*, run, client, full):
         excluded_owners=excluded_owner_ids(run.connection),
         extra=rate,
         nodes=vat_codes,
+        start=values,
     )
     apply_deletions(run=run, writers=[writer], live_before=live_before)
 
 
-def _rate_schedules(client) -> dict[int, list[dict]]:
+def _rate_schedules(client, start) -> dict[int, list[dict]]:
     """objectValueDbId → its setups as {dateFrom, taxPercent, accountDbId}, oldest first."""
     schedules: dict[int, list[dict]] = {}
-    for page in client.paginate(queries.TAX_TABLE_SETUPS, first=page_size()):
+    for page in client.paginate(queries.TAX_TABLE_SETUPS, first=page_size(), start=start):
         for node in page.nodes:
             value = db_id_of(node.get("objectValueDbId"))
             if value is None:

@@ -193,14 +193,34 @@ class XledgerClient:
         Authentication, rate limits, credits and transport failures still raise."""
         return self._request(document, variables, mutation=mutation, partial=True, files=files)
 
-    def paginate(self, query, *, first: int = queries.MAX_PAGE_SIZE) -> Iterator[Page]:
+    def first_pages(self, name: str, lists: list, *, first: int) -> list[Page]:
+        """The first page of each list (`queries.ListQuery`, different roots) in one request;
+        pass each to `paginate(..., start=)` for the rest."""
+        data, _ = self.read_shrinking(
+            lambda size: queries.first_pages(name, lists, first=size), first=first
+        )
+        return [page_of(data, query.root) for query in lists]
+
+    def paginate(
+        self, query, *, first: int = queries.MAX_PAGE_SIZE, start: Page | None = None
+    ) -> Iterator[Page]:
         """Yield the pages of a `queries.ListQuery`, each asked for `after` the previous page's
         last edge's cursor (Xledger's own sample does exactly this; `endCursor` is not asked
         for), until `hasNextPage` is false. A page Xledger says timed out is asked again at half
-        the size (`read_shrinking`)."""
+        the size (`read_shrinking`). `start`: the first page, already read (`first_pages`)."""
         if not isinstance(first, int) or not 1 <= first <= queries.MAX_PAGE_SIZE:
             raise ValueError(f"first must be between 1 and {queries.MAX_PAGE_SIZE}, not {first!r}.")
         after: str | None = None
+        if start is not None:
+            yield start
+            if not start.has_next_page:
+                return
+            if start.end_cursor is None:
+                raise QueryError(
+                    f"Xledger said there is a next page of '{query.root}' but gave no cursor."
+                )
+            after = start.end_cursor
+            del start
         while True:
             data, first = self.read_shrinking(
                 lambda size, after=after: query.document(first=size, after=after), first=first

@@ -294,6 +294,14 @@ def supplier_changes(
     return "query supplierChanges {\n  " + "\n  ".join(parts) + "\n}\n"
 
 
+def first_pages(name: str, lists: list[ListQuery], *, first: int) -> str:
+    """The first page of several lists (each a different root field) in one document: one
+    request where a run reads small lists one after the other (each list's further pages are
+    asked on their own)."""
+    parts = "\n  ".join(query.selection(first=first) for query in lists)
+    return f"query {name} {{\n  {parts}\n}}\n"
+
+
 def suppliers_full(*, first: int, after: str | None) -> str:
     """A full supplier read's page. The first page also asks for a delta cursor (`last: 1`), so
     the incremental runs after it read deltas from where this run began. Public clients disagree

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+import pytest
+
 from integrations.models import (
     Account,
     ClientEntity,
@@ -50,7 +52,7 @@ def test_it_mirrors_only_the_chosen_dimensions(connection, sandbox):
         if int(v["objectKindDbId"]) in chosen
     }
     assert set(_live(ObjectValue, connection).values_list("db_id", flat=True)) == expected
-    assert run.requests == 2  # the kinds, then every kind's values in one page
+    assert run.requests == 1  # the kinds and every kind's values, first pages in one document
 
 
 def test_it_retires_a_dimension_no_longer_chosen(connection, sandbox):
@@ -93,7 +95,7 @@ def test_it_reads_vat_codes_with_their_rates(connection, sandbox):
         assert [r["dateFrom"] for r in code.rates] == [s["dateFrom"] for s in rates]
     # Some code has a rate announced for later, and it is mirrored before it applies.
     assert any(r["dateFrom"] and r["dateFrom"] > today for c in mirror.values() for r in c.rates)
-    assert run.requests == 2  # the setups, then the values
+    assert run.requests == 1  # the setups and the values, first pages in one document
 
 
 def test_it_mirrors_accounts_incrementally(connection, sandbox):
@@ -187,7 +189,26 @@ def test_an_incremental_dimensions_run_reads_the_kinds_when_one_was_chosen_since
 
     run = sync_now(connection, "dimensions")
 
-    assert run.requests == 2  # the kinds, then every value (a kind new to the mirror)
+    assert run.requests == 1  # the kinds and every value (a kind new to the mirror), together
     assert ObjectKind.objects.filter(
         connection=connection, code=kind_keys(sandbox, "Kostnadssted")[0]
     ).exists()
+
+
+@pytest.mark.parametrize("dataset", ["vat_codes", "dimensions"])
+def test_lists_read_together_still_read_every_further_page(connection, sandbox, settings, dataset):
+    """The first pages of two lists come in one document; each list's other pages follow on
+    their own. With pages of 4, both lists run over several pages: the mirror is the same as
+    with one page."""
+    settings.SYNC_PAGE_SIZE = 10_000
+    one_page = sync_now(connection, dataset, full=True)
+    model = VatCode if dataset == "vat_codes" else ObjectValue
+    expected = {(r.db_id, r.content_hash) for r in _live(model, connection)}
+    model.objects.filter(connection=connection).delete()
+    settings.SYNC_PAGE_SIZE = 4
+
+    paged = sync_now(connection, dataset, full=True)
+
+    assert paged.status == Run.Status.SUCCEEDED, paged.error_message
+    assert {(r.db_id, r.content_hash) for r in _live(model, connection)} == expected
+    assert paged.requests > one_page.requests == 1
