@@ -5,15 +5,25 @@ status, and the customer page each one's checklist, entities, health, issues and
 its owner entity and linked to its own page.
 
 The list costs a constant number of queries whatever the page size and however many connections
-each customer has: the connections come in one prefetch, the last successful sync and the open
-issues count by correlated subqueries (one value per customer, whatever the connections).
+each customer has: the connections come in one prefetch, the last successful sync (the newest of
+the schedules' `last_success_at`, never a search of the run history) and the open issues count
+by correlated subqueries (one value per customer, whatever the connections).
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
@@ -24,8 +34,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from integrations.models import Connection, Issue, Run
-from integrations.selectors import DONE
+from integrations.models import Connection, Issue, Schedule
 from portal import operations
 from portal import services as onboarding
 from portal.exports import XLSX_CONTENT_TYPE, customers_workbook, export_filename
@@ -161,10 +170,16 @@ class HasOpenIssuesFilter(admin.SimpleListFilter):
         return [("yes", _("Has open issues")), ("no", _("None"))]
 
     def queryset(self, request, queryset):
+        # The customers with an open issue, read once (not the `open_issues` count: that is
+        # worked out for the page's rows only, while a filter on it would count every
+        # customer's issues, twice: the page and the paginator).
+        with_open_issues = Issue.objects.filter(status__in=OPEN_ISSUE_STATUSES).values(
+            "connection__customer_id"
+        )
         if self.value() == "yes":
-            return queryset.filter(open_issues__gt=0)
+            return queryset.filter(pk__in=with_open_issues)
         if self.value() == "no":
-            return queryset.filter(open_issues=0)
+            return queryset.exclude(pk__in=with_open_issues)
         return queryset
 
 
@@ -209,14 +224,16 @@ def annotate_customer_list(queryset):
     rows): the newest success of any connection in use, the open issues of all of them, and the
     first connection's status (to sort by). Each connection comes in `current_connections`."""
     current = Connection.objects.current().filter(customer_id=OuterRef("pk"))
+    # Each schedule keeps its last success (the run history is rolled up and pruned): the
+    # newest of them, over the few schedules of the customer's connections.
     last_success = (
-        Run.objects.filter(
-            connection__customer_id=OuterRef("pk"),
-            connection__removed_at__isnull=True,
-            status__in=DONE,
+        Schedule.objects.filter(
+            connection__customer_id=OuterRef("pk"), connection__removed_at__isnull=True
         )
-        .order_by("-finished_at")
-        .values("finished_at")[:1]
+        .order_by()
+        .values("connection__customer_id")
+        .annotate(last=Max("last_success_at"))
+        .values("last")
     )
     issues = (
         Issue.objects.filter(connection__customer_id=OuterRef("pk"), status__in=OPEN_ISSUE_STATUSES)

@@ -417,8 +417,8 @@ HEALTH_CREDITS_EXHAUSTED = "credits_exhausted"
 HEALTH_FAILING = "failing"
 HEALTH_RUNNING = "running"
 
-# Runs that completed (a partial run read and wrote every page), and runs that did not.
-RUN_SUCCEEDED = (Run.Status.SUCCEEDED, Run.Status.PARTIAL)
+# Runs that did not complete (a partial run read and wrote every page: it counts as a success,
+# kept on its schedule's `last_success_at`).
 RUN_FAILED = (Run.Status.FAILED, Run.Status.DEFERRED)
 # Open issues that SEMINE looks into (the customer has nothing to do about them).
 SEMINE_LOOKS_INTO = {
@@ -469,18 +469,20 @@ def connection_health(connection: Connection) -> Health:
 def connections_health(connections: list[Connection]) -> dict[int, Health]:
     """{connection id: Health} in three queries however many connections and datasets (when the
     connections come with their customer and project manager, as `connections_of` gives them):
-    the runs (latest success and failure per connection × dataset, and whether one is queued or
-    running now), the open issues and the schedules. A dataset is failing when a run failed (or
-    was deferred) after its last success, or an open issue says it is not being synchronised."""
+    the runs (latest failure per connection × dataset, and whether one is queued or running
+    now), the open issues and the schedules (each keeps its last success: quiet runs are rolled
+    up and pruned, so the runs cannot tell it). A dataset is failing when a run failed (or was
+    deferred) after its last success, or an open issue says it is not being synchronised."""
     ids = [connection.pk for connection in connections]
     # Read per connection below; nothing to fetch when the caller selected them already.
     prefetch_related_objects(connections, "customer__project_manager")
     runs = {
         (row["connection_id"], row["dataset"]): row
-        for row in Run.objects.filter(connection_id__in=ids)
+        for row in Run.objects.filter(
+            connection_id__in=ids, status__in=[*RUN_FAILED, *Run.ACTIVE_STATUSES]
+        )
         .values("connection_id", "dataset")
         .annotate(
-            last_success=Max("finished_at", filter=Q(status__in=RUN_SUCCEEDED)),
             last_failure=Max("finished_at", filter=Q(status__in=RUN_FAILED)),
             running=Count("pk", filter=Q(status=Run.Status.RUNNING)),
             queued=Count("pk", filter=Q(status=Run.Status.QUEUED)),
@@ -511,7 +513,7 @@ def connections_health(connections: list[Connection]) -> dict[int, Health]:
             ):
                 continue
             row = runs.get((connection.pk, schedule.dataset), {})
-            last_success, last_failure = row.get("last_success"), row.get("last_failure")
+            last_success, last_failure = schedule.last_success_at, row.get("last_failure")
             failed_since = last_failure is not None and (
                 last_success is None or last_failure > last_success
             )

@@ -258,6 +258,9 @@ HEALTH_MAX_TICK_AGE = timedelta(seconds=env.int("HEALTH_MAX_TICK_AGE_SECONDS", d
 # kept longer than successes because they are what support digs into weeks later.
 RUN_RETENTION_SUCCESS_DAYS = env.int("RUN_RETENTION_SUCCESS_DAYS", default=30)
 RUN_RETENTION_FAILURE_DAYS = env.int("RUN_RETENTION_FAILURE_DAYS", default=180)
+# Quiet successful runs (nothing changed) keep their detail this long; then the same task rolls
+# them up per connection × dataset × day (integrations.retention.rollup_quiet_runs).
+RUN_QUIET_KEEP_HOURS = env.int("RUN_QUIET_KEEP_HOURS", default=24)
 
 # Brønnøysundregistrene (Enhetsregisteret): fills a Norwegian customer's legal name and business
 # address from the organisation number (portal/brreg.py). Off: no lookup button. The transport

@@ -4,9 +4,10 @@ issues, a customer user."""
 from datetime import timedelta
 
 from django.contrib.auth.models import User
+from django.db.models import Q
 from django.utils import timezone
 
-from integrations.models import Issue, Run
+from integrations.models import Issue, Run, Schedule
 from portal.models import Contact, Customer, Membership
 from tests.factories import make_connection, make_customer
 
@@ -89,7 +90,15 @@ def make_run(connection, dataset="suppliers", status="succeeded", ago=timedelta(
         "requests": 1,
     }
     defaults.update(fields)
-    return Run.objects.create(connection=connection, dataset=dataset, status=status, **defaults)
+    run = Run.objects.create(connection=connection, dataset=dataset, status=status, **defaults)
+    if status in ("succeeded", "partial") and run.finished_at:
+        # As the engine does when a run completes: its schedule keeps the last success, which
+        # the lists and health read (the run history is rolled up and pruned). Builders may make
+        # runs out of order, so only a later success moves it.
+        Schedule.objects.filter(connection=connection, dataset=dataset).filter(
+            Q(last_success_at__isnull=True) | Q(last_success_at__lt=run.finished_at)
+        ).update(last_success_at=run.finished_at)
+    return run
 
 
 def make_issue(connection, kind="dataset_failing", dataset="suppliers", **fields):

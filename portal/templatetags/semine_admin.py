@@ -64,13 +64,17 @@ def dashboard_data(user, now=None):
         data["connections_url"] = reverse("admin:integrations_connection_changelist")
     if user.has_perm("integrations.view_run"):
         since = now - timedelta(hours=24)
-        counts = dict(
-            Run.objects.filter(queued_at__gte=since)
+        # One count per status, each a range of the (status, queued_at) index, in one query: a
+        # GROUP BY over the day's runs (600,000 at 10,000 customers; quiet ones are rolled up
+        # only after a day) would read every one of them.
+        per_status = [
+            Run.objects.filter(status=value, queued_at__gte=since)
             .order_by()
             .values_list("status")
-            .annotate(n=Count("pk"))
-            .values_list("status", "n")
-        )
+            .annotate(n=Count("*"))
+            for value in Run.Status.values
+        ]
+        counts = dict(per_status[0].union(*per_status[1:], all=True))
         url = reverse("admin:integrations_run_changelist")
         data["runs"] = [
             {

@@ -5,7 +5,8 @@ from integrations.retention import ensure_prune_schedule, prune_runs, retention_
 
 class Command(BaseCommand):
     help = (
-        "Delete old run history: successes after RUN_RETENTION_SUCCESS_DAYS, failures after "
+        "Roll up quiet runs older than RUN_QUIET_KEEP_HOURS, then delete old run history: "
+        "successes after RUN_RETENTION_SUCCESS_DAYS, failures (and roll-ups) after "
         "RUN_RETENTION_FAILURE_DAYS. Keeps active runs and each dataset's last success."
     )
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         )
         success_days, failure_days = retention_days()
         self.stdout.write(
-            f"Deleted {result['succeeded']} successful and {result['failed']} failed runs "
+            f"Rolled up {result['rolled_up']} quiet runs; deleted {result['succeeded']} "
+            f"successful and {result['failed']} failed runs and {result['run_days']} roll-ups "
             f"(defaults: successes kept {success_days} days, failures {failure_days})."
         )

@@ -25,9 +25,7 @@ def _quiet_run(connection, dataset):
 
 
 @pytest.mark.parametrize("dataset", INCREMENTAL)
-def test_a_quiet_incremental_run_costs_one_request_and_at_most_six_statements(
-    connection, dataset
-):
+def test_a_quiet_incremental_run_costs_one_request_and_at_most_six_statements(connection, dataset):
     run, queries = _quiet_run(connection, dataset)
 
     assert run.status == Run.Status.SUCCEEDED

@@ -81,12 +81,13 @@ def test_it_resyncs_from_the_command_line(connection, sandbox, monkeypatch, caps
 def test_it_estimates_monthly_requests(connection):
     sync_now(connection, "suppliers", full=True)
     # suppliers every 30 min: 1,440 runs a month, 30 of them full (1 page each): 1,440;
-    # currencies daily (1); dimensions 6-hourly (1 + 2 kinds): 120 × 3; VAT daily (2);
+    # currencies daily (1); dimensions 6-hourly (1: kinds and values in one document, or the
+    # changed values only): 120; VAT daily (1: setups and values in one document): 30;
     # accounts daily, full (1); invoices 0; fixed assets do not apply.
-    assert estimated_monthly_requests(connection) == 1440 + 30 + 360 + 60 + 30
+    assert estimated_monthly_requests(connection) == 1440 + 30 + 120 + 30 + 30
 
     cheaper = estimated_monthly_requests(connection, overrides={"suppliers": timedelta(hours=1)})
-    assert cheaper == 720 + 30 + 360 + 60 + 30
+    assert cheaper == 720 + 30 + 120 + 30 + 30
 
 
 def test_it_lists_open_issues(connection, sandbox):

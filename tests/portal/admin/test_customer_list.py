@@ -111,3 +111,16 @@ def test_a_pm_filters_their_own_customers(db, client, pm_user):
     client.force_login(pm_user)
     html = client.get(f"{URL}?pm=mine").content.decode()
     assert "Min Kunde AS" in html and "Annen Kunde AS" not in html
+
+
+def test_it_filters_by_open_issues(db, client, pm_user):
+    client.force_login(pm_user)
+    _add_customers(4, 0, pm_user)  # Kunde 0000 and 0003 have an open issue
+    resolved = make_connection(customer=make_customer("Løst AS", project_manager=pm_user))
+    make_issue(resolved, status="resolved")
+    with_issues = client.get(f"{URL}?issues=yes").content.decode()
+    without = client.get(f"{URL}?issues=no").content.decode()
+    for name in ("Kunde 0000 AS", "Kunde 0003 AS"):
+        assert name in with_issues and name not in without
+    for name in ("Kunde 0001 AS", "Kunde 0002 AS", "Løst AS"):
+        assert name not in with_issues and name in without
