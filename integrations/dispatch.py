@@ -219,7 +219,7 @@ def due_schedules(now):
 # Schedules claimed per batch: per batch a constant number of statements (the claim, the run
 # rows, the broker write), however many schedules are due. SQLite has one writer at a time, so
 # there a batch is also a short transaction that never holds the write lock for long.
-CLAIM_BATCH = {"postgresql": 1000}
+CLAIM_BATCH = 1000  # PostgreSQL
 SQLITE_CLAIM_CHUNK = 200
 
 
@@ -237,7 +237,7 @@ def claim_due(now=None, *, limit: int | None = None, only: Q | None = None) -> l
         due = due[:limit]
     runs: list[Queued] = []
     if db.vendor == "postgresql":
-        batch = CLAIM_BATCH["postgresql"]
+        batch = CLAIM_BATCH
         with transaction.atomic():
             locked = list(due.select_for_update(skip_locked=True, of=("self",)))
             for start in range(0, len(locked), batch):
@@ -364,11 +364,11 @@ def _move_next_run(schedules: list[Schedule], now) -> set[int]:
     if db.vendor == "postgresql":
         source = "unnest(%s::bigint[], %s::timestamptz[]) AS v(id, next)"
         params = [ids, nexts]
-    else:
-        source = f"(VALUES {', '.join(['(%s, %s)'] * len(ids))}) AS v(id, next)"
-        source = source.replace(" AS v(id, next)", " AS v")
+        id_, next_ = "v.id", "v.next"
+    else:  # SQLite names a VALUES list's columns column1, column2
+        source = f"(VALUES {', '.join(['(%s, %s)'] * len(ids))}) AS v"
         params = [value for pair in zip(ids, nexts, strict=True) for value in pair]
-    id_, next_ = ("v.id", "v.next") if db.vendor == "postgresql" else ("v.column1", "v.column2")
+        id_, next_ = "v.column1", "v.column2"
     sql = (
         f"UPDATE {table} SET next_run_at = {next_} FROM {source} "
         f"WHERE {table}.id = {id_} AND {table}.enabled AND {table}.next_run_at <= %s "
