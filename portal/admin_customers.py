@@ -302,6 +302,7 @@ class CustomerAdmin(admin.ModelAdmin):
                 "fields": [
                     "onboarding_status",
                     "project_manager",
+                    "require_mfa",
                     "submitted_at",
                     "submitted_by",
                     "golive_readiness",

@@ -10,6 +10,7 @@ any password is checked, and failures are counted under the lowercased address
 (`portal.throttle.login_username`): typing another case neither escapes nor splits the count.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
@@ -40,5 +41,7 @@ class EmailAddressBackend(ModelBackend):
             return None
         user = matches[0]
         if user.check_password(password) and self.user_can_authenticate(user):
+            if user.is_staff and not user.is_superuser and not settings.STAFF_PASSWORD_LOGIN:
+                return None  # staff sign in through single sign-on only (signin.sso)
             return user
         return None

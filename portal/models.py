@@ -66,6 +66,14 @@ class Customer(models.Model):
     )
     desired_go_live = models.DateField(_("desired go-live date"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    require_mfa = models.BooleanField(
+        _("users must use a second factor"),
+        default=False,
+        help_text=_(
+            "The customer's users must sign in with an authenticator app or a passkey as well as "
+            "their password. Turning it on signs them out; they add one at their next sign-in."
+        ),
+    )
     scope_changes_apply_at_once = models.BooleanField(
         _("scope changes apply at once"),
         default=False,

@@ -71,6 +71,12 @@ INSTALLED_APPS = [
     "integrations",
     "staff",  # the staff admin of the integration engine (staff/admin.py)
     "axes",  # failed logins (portal.throttle)
+    "django_otp",  # second factors (signin): the device model
+    "django_otp.plugins.otp_totp",  # authenticator apps
+    "django_otp.plugins.otp_static",  # recovery codes
+    "django_otp_webauthn",  # passkeys and security keys
+    "mozilla_django_oidc",  # staff single sign-on (signin.sso)
+    "signin",  # sign-in security: second factors, single sign-on, sessions that end
 ]
 
 MIDDLEWARE = [
@@ -82,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "signin.middleware.SecondFactorMiddleware",  # no page before the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.security.SecurityHeadersMiddleware",
@@ -167,6 +174,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: a locked-out login goes no further
     "portal.authentication.EmailAddressBackend",  # the e-mail address, typed in any case
+    "signin.backends.SecondFactorBackend",  # the code after the password: counted like it
+    "signin.sso.StaffSingleSignOn",  # staff single sign-on (only when SSO_OIDC_ISSUER is set)
 ]
 AXES_HANDLER = "portal.throttle.LoginFailures"
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"], "username"]
@@ -183,7 +192,7 @@ AXES_CLIENT_IP_CALLABLE = "portal.throttle.login_client_ip"  # REMOTE_ADDR, as e
 AXES_LOCKOUT_CALLABLE = "portal.views.auth.locked_out"  # 429, our page, the user's language
 # Masked in the form data axes keeps and logs (the password always is); the username and address
 # columns hold what is counted.
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken", "otp_token", "code"]
 AXES_DISABLE_ACCESS_LOG = True  # no row per successful login: nothing would prune them
 # axes' own admin pages answer 500 to some hostile queries (tests/test_no_5xx_admin.py): lockouts
 # are listed and lifted with `manage.py axes_list_attempts` / `axes_reset_username`.
@@ -192,6 +201,44 @@ AXES_ENABLE_ADMIN = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Second factors (signin): every staff and superuser account must use one (an authenticator app
+# or a passkey, with recovery codes); a customer's user when the customer requires it or once
+# they turned it on. django-otp, django-otp-webauthn (passkeys as a second factor only).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Semine Connect")
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_RP_ID = env.str("OTP_WEBAUTHN_RP_ID", default="localhost")  # the site's host name
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS",
+    default=["http://localhost:8000", "https://localhost:8000", "https://localhost"],
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+# A staff session ends after a working day, and after this long without a request.
+STAFF_SESSION_MAX_AGE = timedelta(hours=env.float("STAFF_SESSION_MAX_HOURS", default=10))
+STAFF_SESSION_IDLE = timedelta(minutes=env.float("STAFF_SESSION_IDLE_MINUTES", default=30))
+
+# Single sign-on for staff (OpenID Connect, signin.sso): on when an issuer and a client are set.
+SSO_OIDC_ISSUER = env.str("SSO_OIDC_ISSUER", default="")
+SSO_OIDC_CLIENT_ID = env.str("SSO_OIDC_CLIENT_ID", default="")
+SSO_OIDC_CLIENT_SECRET = env.str("SSO_OIDC_CLIENT_SECRET", default="")
+SSO_ROLE_CLAIM = env.str("SSO_ROLE_CLAIM", default="groups")
+SSO_PROJECT_MANAGER_ROLES = env.list(
+    "SSO_PROJECT_MANAGER_ROLES", default=["semine-connect-project-managers"]
+)
+SSO_SUPPORT_ROLES = env.list("SSO_SUPPORT_ROLES", default=["semine-connect-support"])
+# The provider's own second factor counts (unless its `amr` claim says a password alone).
+SSO_IDP_MFA_COUNTS = env.bool("SSO_IDP_MFA_COUNTS", default=True)
+# Off: staff who are not superusers can sign in only through single sign-on. Superusers keep
+# their password and second factor: the way in when the provider is down.
+STAFF_PASSWORD_LOGIN = env.bool("STAFF_PASSWORD_LOGIN", default=True)
+# mozilla-django-oidc's own settings (the endpoints come from the issuer's discovery document).
+OIDC_RP_CLIENT_ID = SSO_OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = SSO_OIDC_CLIENT_SECRET
+OIDC_RP_SIGN_ALGO = env.str("SSO_OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
 
 # E-mail: printed to the console locally; SMTP via EMAIL_URL in production.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

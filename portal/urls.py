@@ -72,6 +72,8 @@ urlpatterns = [
     # A replace-token link e-mailed by staff: the live token page of one connection, no login.
     path("xledger/replace/<str:raw>/", token_links.replace, name="token_link"),
     path("accounts/login/", auth.LoginView.as_view(), name="login"),
+    path("accounts/", include("signin.urls")),
+    path("webauthn/", include("signin.webauthn")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", auth.PasswordResetView.as_view(), name="password_reset"),
     path(

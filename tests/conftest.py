@@ -120,3 +120,30 @@ def pytest_collection_modifyitems(config, items):
         relative = Path(str(item.fspath)).relative_to(TESTS).as_posix()
         if relative.startswith(XLEDGER_FACING) or "sandbox" in item.fixturenames:
             item.add_marker(pytest.mark.xledger)
+
+
+# --- Second factors ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_complete_sign_in(monkeypatch):
+    """`Client.force_login` stands for a complete sign-in; for staff (and users who must use a
+    second factor) that includes the second factor, with a real authenticator app added to the
+    account. Tests of the sign-in itself (tests/signin) post to the login forms instead."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        from signin import policy
+        from tests.second_factor import authenticator, verified_session
+
+        # The app is added before the session exists: adding a factor ends the user's others.
+        needs_factor = policy.required_at_sign_in(user)
+        if needs_factor:
+            authenticator(user)
+        original(self, user, backend)
+        if needs_factor:
+            verified_session(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)

@@ -20,6 +20,11 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        from signin import sso
+
+        return super().get_context_data(**kwargs) | {"sso_enabled": sso.enabled()}
+
 
 def locked_out(request, original_response=None, credentials=None):
     """AXES_LOCKOUT_CALLABLE: "too many failed attempts" (429), in the language of the request,

@@ -1,0 +1,32 @@
+"""The second step of a sign-in as an authentication backend, so that django-axes counts and locks
+it like the password: a wrong code is a failed login of that account (`user_login_failed`), and
+a locked-out account is refused before any code is checked (axes' backend comes first).
+
+It only ever confirms the user already signed in on this request with a password (or single
+sign-on): a code alone signs nobody in.
+"""
+
+from django.contrib.auth.backends import BaseBackend
+from django_otp import match_token
+
+
+def normalise(code: str) -> str:
+    """Codes as people type them: spaces and hyphens dropped, case ignored."""
+    return "".join(str(code).split()).replace("-", "").lower()
+
+
+class SecondFactorBackend(BaseBackend):
+    def authenticate(self, request, username=None, otp_token=None, **kwargs):
+        if request is None or otp_token is None or username is None:
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or user.get_username() != username:
+            return None
+        device = match_token(user, normalise(otp_token))
+        if device is None:
+            return None
+        request.signin_device = device
+        return user
+
+    def get_user(self, user_id):
+        return None  # sessions are restored by the backend that signed the user in
