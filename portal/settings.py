@@ -88,8 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "signin.middleware.SecondFactorMiddleware",  # no page before the second factor
     "django.contrib.messages.middleware.MessageMiddleware",
+    "signin.middleware.SecondFactorMiddleware",  # no page before the second factor
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.security.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a refused login into the lockout page

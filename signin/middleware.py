@@ -40,11 +40,11 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
-        if not user.is_authenticated:
-            return self.get_response(request)
-        token = sessions.current_session_key.set(request.session.session_key)
+        token = sessions.current_request.set(request)
         try:
+            user = request.user
+            if not user.is_authenticated:
+                return self.get_response(request)
             user.is_verified = partial(policy.is_verified, request)
             if not hasattr(user, "otp_device"):
                 user.otp_device = None
@@ -56,7 +56,7 @@ class SecondFactorMiddleware:
                     return held
             return self.get_response(request)
         finally:
-            sessions.current_session_key.reset(token)
+            sessions.current_request.reset(token)
 
     def _held(self, request):
         path = request.path

@@ -26,9 +26,18 @@ SEEN_AT = "signin_seen"
 # How often the idle clock is written to the session (not on every request).
 SEEN_RESOLUTION_SECONDS = 60
 
-current_session_key: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "signin_current_session_key", default=None
+# The request being served (set by signin.middleware), so that a change made while serving it
+# keeps its own session. Its key is read when the sessions are ended, not when the change is
+# made: signing in changes the key.
+current_request: contextvars.ContextVar = contextvars.ContextVar(
+    "signin_current_request", default=None
 )
+
+
+def _current_key() -> str | None:
+    request = current_request.get()
+    session = getattr(request, "session", None)
+    return getattr(session, "session_key", None)
 
 
 def _store():
@@ -39,7 +48,7 @@ def end_other_sessions(user_id: int, *, keep: str | None = None) -> int:
     """End every session of the user but `keep` (by default the one serving this request).
     Returns how many were ended."""
     if keep is None:
-        keep = current_session_key.get()
+        keep = _current_key()
     rows = UserSession.objects.filter(user_id=user_id)
     if keep:
         rows = rows.exclude(session_key=keep)
@@ -52,8 +61,13 @@ def end_other_sessions(user_id: int, *, keep: str | None = None) -> int:
 
 
 def _end_on_commit(user_id: int) -> None:
-    keep = current_session_key.get()
-    transaction.on_commit(lambda: end_other_sessions(user_id, keep=keep))
+    request = current_request.get()
+
+    def end():
+        session = getattr(request, "session", None)
+        end_other_sessions(user_id, keep=getattr(session, "session_key", None) or "")
+
+    transaction.on_commit(end)
 
 
 @receiver(user_logged_in)
@@ -68,7 +82,6 @@ def _signed_in(sender, request, user, **kwargs):
         session[policy.REQUIRED] = policy.required_at_sign_in(user)
     if session.session_key is None:
         session.save()
-    current_session_key.set(session.session_key)
     cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
     UserSession.objects.filter(user=user, created_at__lt=cutoff).delete()
     UserSession.objects.get_or_create(session_key=session.session_key, defaults={"user": user})
