@@ -8,6 +8,7 @@ module and refuses to start without real secrets.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -207,10 +208,11 @@ LOGOUT_REDIRECT_URL = "login"
 # they turned it on. django-otp, django-otp-webauthn (passkeys as a second factor only).
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Semine Connect")
 OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
-OTP_WEBAUTHN_RP_ID = env.str("OTP_WEBAUTHN_RP_ID", default="localhost")  # the site's host name
+# Passkeys belong to the portal's host name, and the browser must be on the portal's origin.
+_PORTAL = urlsplit(PORTAL_BASE_URL)
+OTP_WEBAUTHN_RP_ID = env.str("OTP_WEBAUTHN_RP_ID", default=_PORTAL.hostname or "localhost")
 OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
-    "OTP_WEBAUTHN_ALLOWED_ORIGINS",
-    default=["http://localhost:8000", "https://localhost:8000", "https://localhost"],
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS", default=[f"{_PORTAL.scheme}://{_PORTAL.netloc}"]
 )
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 # A staff session ends after a working day, and after this long without a request.

@@ -11,7 +11,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal.configuration import fernet_key_problems, placeholder_problems, secret_key_problems
 from portal.settings import *  # noqa: F403
-from portal.settings import DEFAULT_FROM_EMAIL, DEV_FIELD_ENCRYPTION_KEY, PORTAL_BASE_URL, env
+from portal.settings import (
+    DEFAULT_FROM_EMAIL,
+    DEV_FIELD_ENCRYPTION_KEY,
+    PORTAL_BASE_URL,
+    SSO_OIDC_CLIENT_ID,
+    SSO_OIDC_CLIENT_SECRET,
+    SSO_OIDC_ISSUER,
+    env,
+)
 
 
 def refuse(problems):
@@ -51,6 +59,23 @@ refuse(
         allowed_hosts=ALLOWED_HOSTS, base_url=PORTAL_BASE_URL, from_email=DEFAULT_FROM_EMAIL
     )
 )
+
+# Staff single sign-on, when configured: over HTTPS, with the client's secret.
+if SSO_OIDC_ISSUER:
+    refuse(
+        [
+            problem
+            for problem, bad in [
+                (
+                    "SSO_OIDC_ISSUER must be an https:// URL.",
+                    not SSO_OIDC_ISSUER.startswith("https://"),
+                ),
+                ("SSO_OIDC_CLIENT_ID must be set with SSO_OIDC_ISSUER.", not SSO_OIDC_CLIENT_ID),
+                ("SSO_OIDC_CLIENT_SECRET must be set too.", not SSO_OIDC_CLIENT_SECRET),
+            ]
+            if bad
+        ]
+    )
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # TLS ends at the proxy in front (compose's `proxy`, Caddy), which sets X-Forwarded-Proto; the web

@@ -135,3 +135,21 @@ def test_env_example_with_its_secrets_and_sender_set_starts_behind_compose_proxy
     assert result.returncode == 0, result.stdout + result.stderr
     assert ENV_EXAMPLE["DJANGO_ALLOWED_HOSTS"] == "localhost"
     assert ENV_EXAMPLE["PORTAL_BASE_URL"] == "https://localhost"
+
+
+def test_it_refuses_single_sign_on_without_https_or_the_clients_secret():
+    plain = run_check(
+        {**GOOD, "SSO_OIDC_ISSUER": "http://idp.semine.no", "SSO_OIDC_CLIENT_ID": "c"}
+    )
+    assert plain.returncode != 0
+    assert "SSO_OIDC_ISSUER must be an https:// URL." in plain.stderr
+    assert "SSO_OIDC_CLIENT_SECRET must be set too." in plain.stderr
+    good = run_check(
+        {
+            **GOOD,
+            "SSO_OIDC_ISSUER": "https://idp.semine.no",
+            "SSO_OIDC_CLIENT_ID": "semine-connect",
+            "SSO_OIDC_CLIENT_SECRET": "a-secret-from-the-provider",
+        }
+    )
+    assert good.returncode == 0, good.stderr
