@@ -217,3 +217,20 @@ def test_a_customer_that_requires_it_signs_its_users_out_and_has_them_enrol(
     assert response["Location"].startswith("/accounts/security/")
     page = client.get(response["Location"]).content.decode()
     assert "Add a second factor to continue." in page
+
+
+NASTIES = ["a\x00b", "\x01", "\u202e", "²", str(2**63), "9" * 5000, "x" * 100_000, "", "١٢٣٤٥٦"]
+
+
+def test_the_code_form_of_a_held_session_never_answers_5xx(client, staff, later):
+    sign_in(client, staff)
+    enrol(client)
+    client.post("/accounts/logout/")
+    sign_in(client, staff)
+    for value in NASTIES:
+        for field in ("code", "next"):
+            later(3600)  # past django-otp's wait after each wrong code
+            data = {"code": "123456", "next": "/admin/", field: value}
+            response = client.post("/accounts/verify/", data)
+            assert response.status_code < 500, (field, value[:20])
+    assert client.get("/admin/").status_code == 302
