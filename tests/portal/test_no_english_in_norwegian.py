@@ -14,12 +14,14 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from integrations.models import Connection, Issue, Run, Schedule
 from portal import brreg_fake
 from portal.golive import customer_approve_golive
 from portal.token_links import TokenLink
 from tests.portal.conftest import client_information, complete_setup, token_form
+from tests.second_factor import next_code
 
 pytestmark = pytest.mark.xledger
 
@@ -64,7 +66,7 @@ def _english_in(response, english) -> list[str]:
 
 
 @pytest.fixture
-def pages(customer_client, customer, sandbox, pm_user, monkeypatch):
+def pages(customer_client, customer_user, customer, sandbox, pm_user, monkeypatch):
     """(label, response) for every customer page in each state it is met in, in Norwegian."""
     monkeypatch.setattr("integrations.dispatch._async_task", lambda run_id, name: None)
     got = []
@@ -141,11 +143,26 @@ def pages(customer_client, customer, sandbox, pm_user, monkeypatch):
     TokenLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(days=1))
     get("replace-token link, expired", reverse("token_link", args=[raw]), anonymous)
     get("replace-token link, unknown", reverse("token_link", args=["nope"]), anonymous)
+    # Sign-in security: a customer user turns a second factor on, then signs in with it.
+    get("sign-in security, none yet", "/accounts/security/")
+    get("add an authenticator app", "/accounts/security/authenticator/")
+    post("add an authenticator app, wrong code", "/accounts/security/authenticator/",
+         {"code": "000000"})  # fmt: skip
+    device = TOTPDevice.objects.get(user=customer_user, confirmed=False)
+    post("recovery codes", "/accounts/security/authenticator/", {"code": next_code(device)})
+    get("sign-in security, on", "/accounts/security/")
+    get("add a passkey", "/accounts/security/passkey/")
+    customer_client.post("/accounts/logout/")
+    customer_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "nb"
+    post("signed in, code asked", "/accounts/login/",
+         {"username": customer_user.username, "password": "correct-horse-battery-9"})  # fmt: skip
+    get("code page", "/accounts/verify/")
+    post("code page, wrong code", "/accounts/verify/", {"code": "000000"})
     return got
 
 
 def test_no_customer_page_shows_english_in_norwegian(pages, english):
-    assert len(pages) >= 28
+    assert len(pages) >= 38
     found = {label: _english_in(response, english) for label, response in pages}
     assert {label: chunks for label, chunks in found.items() if chunks} == {}
 
