@@ -7,7 +7,8 @@ sign-on): a code alone signs nobody in.
 """
 
 from django.contrib.auth.backends import BaseBackend
-from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 def normalise(code: str) -> str:
@@ -22,11 +23,19 @@ class SecondFactorBackend(BaseBackend):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or user.get_username() != username:
             return None
-        device = match_token(user, normalise(otp_token))
-        if device is None:
-            return None
-        request.signin_device = device
-        return user
+        code = normalise(otp_token)
+        # A code from an app is six ASCII digits; anything else can only be a recovery code.
+        # Trying only the devices it can belong to keeps a recovery code from counting as a
+        # wrong code against the app (django-otp makes each try after one wait longer).
+        app_code = code.isascii() and code.isdigit() and len(code) == 6
+        devices = (TOTPDevice if app_code else StaticDevice).objects.filter(
+            user=user, confirmed=True
+        )
+        for device in devices.order_by("pk"):
+            if device.verify_token(code):
+                request.signin_device = device
+                return user
+        return None
 
     def get_user(self, user_id):
         return None  # sessions are restored by the backend that signed the user in

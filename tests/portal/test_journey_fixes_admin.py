@@ -20,6 +20,7 @@ from portal.roles import PROJECT_MANAGERS
 from tests.admin_builders import make_customer_user, make_run, make_submitted_customer
 from tests.factories import make_connection, make_customer
 from tests.portal.conftest import make_customer_user as make_member
+from tests.second_factor import browser_sign_in
 
 ANNE = "anne.x@example.no"
 ANNE_PASSWORD = "Fjord-Sailing-2026!"
@@ -489,10 +490,7 @@ def test_the_lists_fit_a_1280_px_screen(chromium, live_server):
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", "root")
-        page.fill("#id_password", ANNE_PASSWORD)
-        page.click("input[type=submit]")
+        browser_sign_in(page, live_server.url, "/admin/login/", "root", ANNE_PASSWORD)
         page.wait_for_url(f"{live_server.url}/admin/")
         for url, last in (
             ("/admin/integrations/run/", "column-error_display"),

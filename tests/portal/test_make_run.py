@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +62,10 @@ def survivors(started):
     )
 
 
+def csrf(page: httpx.Response) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+
 def wait_until(predicate, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -97,13 +102,37 @@ def test_it_serves_the_admin_with_a_printed_demo_login_and_syncs(tmp_path):
         login = re.search(r"^\s+pm\s+(\S+)\s+Project managers", output, re.M)
         assert login, output
 
+        # A new staff member's first sign-in: the password, then an authenticator app to add (its
+        # key read from the page, as a phone would scan it), the recovery codes, the admin.
         with httpx.Client(base_url=base, follow_redirects=True) as browser:
             page = browser.get("/admin/login/")
-            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
             answer = browser.post(
                 "/admin/login/?next=/admin/",
-                data={"username": "pm", "password": login.group(1), "csrfmiddlewaretoken": csrf},
+                data={
+                    "username": "pm",
+                    "password": login.group(1),
+                    "csrfmiddlewaretoken": csrf(page),
+                },
             )
+            assert answer.status_code == 200, answer.text[:500]
+            assert answer.url.path == "/accounts/security/", answer.url
+            assert "Add a second factor to continue." in answer.text, answer.text[:500]
+            page = browser.get("/accounts/security/authenticator/", params={"next": "/admin/"})
+            secret = re.search(r'data-secret="([A-Z2-7]+)"', page.text).group(1)
+            answer = browser.post(
+                "/accounts/security/authenticator/",
+                data={
+                    "code": pyotp.TOTP(secret).now(),  # a fresh app: the code it shows now
+                    "next": "/admin/",
+                    "csrfmiddlewaretoken": csrf(page),
+                },
+            )
+            assert answer.status_code == 200, answer.text[:500]
+            codes = re.findall(r"<li><code>([a-z0-9]{4}-[a-z0-9]{4})</code></li>", answer.text)
+            assert len(codes) == 10, answer.text[:1000]
+            assert 'href="/admin/">I have kept them; continue</a>' in answer.text
+            answer = browser.get("/admin/")
+            assert answer.url.path == "/admin/", answer.url
             assert answer.status_code == 200 and "Log out" in answer.text, answer.text[:500]
 
         # The worker syncs the live demo customer from the sandbox on its own.

@@ -121,6 +121,10 @@ class Command(BaseCommand):
         env["XLEDGER_API_URL"] = env["XLEDGER_DEMO_API_URL"] = f"{base}/graphql"
         # Brønnøysundregistrene: the in-process fake (portal/brreg_fake.py) unless set otherwise.
         env.setdefault("BRREG_TRANSPORT_FACTORY", "portal.brreg_fake.transport")
+        # Browse it at localhost: passkeys need a host name (not an IP address) and their origin.
+        host, _, port = options["addr"].rpartition(":")
+        shown = f"localhost:{port}" if host in ("127.0.0.1", "localhost", "") else options["addr"]
+        env.setdefault("PORTAL_BASE_URL", f"http://{shown}")
         processes: list[tuple[str, subprocess.Popen]] = []
         # SIGTERM (kill, docker stop) and SIGHUP (terminal closed) stop everything as Ctrl-C does.
         for signum in (signal.SIGTERM, signal.SIGHUP):
@@ -149,7 +153,7 @@ class Command(BaseCommand):
                 ("web", start([*manage, "runserver", options["addr"], "--noreload"], env))
             )
             self.stdout.write(
-                f"\nPortal: http://{options['addr']}/   admin: http://{options['addr']}/admin/"
+                f"\nPortal: http://{shown}/   admin: http://{shown}/admin/"
                 f"   sandbox: {base}/graphql   (Ctrl-C stops all)\n"
             )
             while True:

@@ -16,6 +16,7 @@ from integrations.xledger.sandbox import Sandbox
 from portal.models import Customer
 from portal.roles import PROJECT_MANAGERS, SUPPORT, sync_group_permissions
 from tests.admin_builders import make_submitted_customer
+from tests.second_factor import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -45,10 +46,8 @@ def _staff(username, group):
 
 
 def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f"{username}-password-123")
-    page.click("input[type=submit]")
+    """The admin's login form, then the code from the user's authenticator app."""
+    browser_sign_in(page, live_server.url, "/admin/login/", username, f"{username}-password-123")
     page.wait_for_selector("#semine-dashboard")
 
 

@@ -4,6 +4,8 @@
 import pytest
 from django.contrib.auth.models import User
 
+from tests.second_factor import browser_sign_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -11,10 +13,7 @@ def test_a_click_selects_the_new_key_under_the_csp(transactional_db, live_server
     User.objects.create_superuser("root", "root@semine.example", "root-password-123")
     violations = []
     page.on("console", lambda message: violations.append(message.text))
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "root-password-123")
-    page.click("input[type=submit]")
+    browser_sign_in(page, live_server.url, "/admin/login/", "root", "root-password-123")
     page.goto(f"{live_server.url}/admin/integrations/apikey/add/")
     page.fill("#id_name", "SEMINE production")
     page.click("input[name=_save]")

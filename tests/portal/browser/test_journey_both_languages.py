@@ -28,6 +28,7 @@ from portal.models import Customer
 from portal.roles import PROJECT_MANAGERS, sync_group_permissions
 from tests.factories import make_customer
 from tests.portal.test_no_english_in_norwegian import SAME_IN_BOTH, _chunks
+from tests.second_factor import authenticator, next_code
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -101,6 +102,7 @@ def test_the_whole_journey(chromium, live_server, settings, sandbox_url, handed_
     sync_group_permissions()
     pm = User.objects.create_user("pm", "pm@semine.example", "pm-password-123", is_staff=True)
     pm.groups.add(Group.objects.get(name=PROJECT_MANAGERS))
+    pm_phone = authenticator(pm)  # the project manager's authenticator app (a second factor)
     customer = make_customer("Fjordbåt Shipping AS", country="NO", project_manager=pm)
     services.invitation_create(customer=customer, email="kari@fjordbat.example", by=pm,
                                language=language)  # fmt: skip
@@ -168,6 +170,9 @@ def test_the_whole_journey(chromium, live_server, settings, sandbox_url, handed_
         admin.fill("#id_username", "PM")  # any case of the user name
         admin.fill("#id_password", "pm-password-123")
         admin.click("input[type=submit]")
+        admin.wait_for_url(f"{live_server.url}/accounts/verify/**")  # the code from the app
+        admin.fill("#id_code", next_code(pm_phone))
+        admin.locator("main form [type=submit]").first.click()
         admin.wait_for_selector("#semine-dashboard")
         admin.goto(f"{live_server.url}/admin/portal/customer/{customer.pk}/change/")
         admin.click("a.golive-approve")

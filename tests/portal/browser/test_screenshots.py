@@ -20,6 +20,7 @@ from portal import golive, services
 from portal.models import Contact, Customer, Membership
 from portal.roles import PROJECT_MANAGERS, sync_group_permissions
 from tests.portal.conftest import client_information
+from tests.second_factor import browser_sign_in
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -104,10 +105,7 @@ def test_the_readme_screenshots(chromium, live_server, sandbox, monkeypatch):
         staff = chromium.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
         admin = staff.new_page()
         admin.set_default_timeout(15_000)
-        admin.goto(f"{live_server.url}/admin/login/")
-        admin.fill("#id_username", "pm")
-        admin.fill("#id_password", "pm-password-123")
-        admin.click("input[type=submit]")
+        browser_sign_in(admin, live_server.url, "/admin/login/", "pm", "pm-password-123")
         admin.wait_for_selector("#semine-dashboard")
         connection = Connection.objects.get(customer=customer)
         admin.goto(f"{live_server.url}/admin/integrations/connection/{connection.pk}/change/")
