@@ -6,11 +6,12 @@ the URL configuration itself, so a page added later is walked too."""
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.urls import get_resolver
 
 from portal.roles import PROJECT_MANAGERS
 from tests.second_factor import authenticator
+from tests.signin.staff import make_staff
 
 PASSWORD = "staff-password-123"
 GUARDED = ("admin/", "staff/", "api/", "metrics")
@@ -51,11 +52,7 @@ def test_the_walk_covers_the_staff_surfaces():
 
 @pytest.fixture
 def staff(db):
-    user = User.objects.create_user("anne@semine.example", "anne@semine.example", PASSWORD)
-    user.is_staff = True
-    user.save()
-    user.groups.add(Group.objects.get(name=PROJECT_MANAGERS))
-    return user
+    return make_staff("anne@semine.example", PASSWORD, PROJECT_MANAGERS)
 
 
 def _signed_in_with_password(client, user, login_url="/accounts/login/"):

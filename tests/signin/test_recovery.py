@@ -14,16 +14,14 @@ from portal.models import AuditEntry
 from portal.roles import PROJECT_MANAGERS
 from signin import factors
 from tests.second_factor import authenticator
+from tests.signin.staff import make_staff
 
 RESET = "reset_second_factors"
 
 
 @pytest.fixture
 def pm(db):
-    user = User.objects.create_user("pm@semine.example", "pm@semine.example", "pm-password-123")
-    user.is_staff = True
-    user.save()
-    user.groups.add(Group.objects.get(name=PROJECT_MANAGERS))
+    user = make_staff("pm@semine.example", "pm-password-123", PROJECT_MANAGERS)
     authenticator(user)
     factors.new_recovery_codes(user=user)
     return user

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from axes.models import AccessAttempt
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -14,17 +14,14 @@ from portal.models import AuditEntry, Membership
 from portal.roles import SUPPORT
 from tests.factories import make_customer
 from tests.second_factor import code_at, next_code
+from tests.signin.staff import make_staff
 
 PASSWORD = "support-password-123"
 
 
 @pytest.fixture
 def staff(db):
-    user = User.objects.create_user("sam@semine.example", "sam@semine.example", PASSWORD)
-    user.is_staff = True
-    user.save()
-    user.groups.add(Group.objects.get(name=SUPPORT))
-    return user
+    return make_staff("sam@semine.example", PASSWORD, SUPPORT)
 
 
 def sign_in(client, user, password=PASSWORD):

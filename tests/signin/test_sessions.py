@@ -9,6 +9,7 @@ from portal.roles import PROJECT_MANAGERS, SUPPORT
 from signin import clock
 from signin.models import UserSession
 from tests.second_factor import authenticator, next_code
+from tests.signin.staff import make_staff
 
 
 @pytest.fixture
@@ -26,11 +27,7 @@ def now(monkeypatch):
 
 @pytest.fixture
 def pm(db):
-    user = User.objects.create_user("pm@semine.example", "pm@semine.example", "pm-password-123")
-    user.is_staff = True
-    user.save()
-    user.groups.add(Group.objects.get(name=PROJECT_MANAGERS))
-    return user
+    return make_staff("pm@semine.example", "pm-password-123", PROJECT_MANAGERS)
 
 
 def signed_in(user, password="pm-password-123") -> Client:
