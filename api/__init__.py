@@ -20,7 +20,8 @@ from api.auth import API_KEY_AUTH
 DESCRIPTION = """
 Authenticate with an API key from Semine Connect's admin: `Authorization: Bearer <key>`
 (or `X-Api-Key: <key>`). Errors are JSON: 401 without a valid key, 404 for what does not exist
-or the key may not see, 422 with field errors for bad parameters
+or the key may not see, 410 for a connection or customer SEMINE offboarded (it accepts no
+invoices and serves no data, for good), 422 with field errors for bad parameters
 (`{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`). A body is JSON, sent as
 `Content-Type: application/json` (415 otherwise); one that is not valid JSON, or is nested more than
 32 levels deep, is a 422 with `loc: ["body"]`.

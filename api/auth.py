@@ -11,7 +11,7 @@ customers exist.
 
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
 from ninja.security import APIKeyHeader, HttpBearer
 
 from integrations.models import ApiKey, Connection
@@ -95,22 +95,64 @@ def several_connections_error(connections: list[Connection]) -> ValidationError:
     )
 
 
-def connection_for(request, *, customer_id: int | None = None, connection_id: int | None = None):
+def offboarded_connections_visible_to(request):
+    """Connections SEMINE offboarded (until their data is erased) that the key may read."""
+    gone = Connection.objects.filter(removed_at__isnull=False)
+    if request.auth.customer_id is not None:
+        gone = gone.filter(customer_id=request.auth.customer_id)
+    return gone
+
+
+def _gone(connection=None, customer_id=None) -> HttpError:
+    """410 Gone, saying so: an offboarded connection or customer refuses for good, unlike a
+    connection not live yet (404)."""
+    if connection is not None:
+        return HttpError(
+            410,
+            f"Connection {connection.pk} (owner entity {connection.owner_entity_id}) was "
+            f"offboarded on {connection.removed_at:%Y-%m-%d}: it accepts no invoices and serves "
+            "no data; its invoices' statuses stay readable until its data is erased.",
+        )
+    return HttpError(
+        410,
+        f"Customer {customer_id} was offboarded: it accepts no invoices and serves no data; its "
+        "invoices' statuses stay readable until its data is erased.",
+    )
+
+
+def connection_for(
+    request,
+    *,
+    customer_id: int | None = None,
+    connection_id: int | None = None,
+    offboarded: bool = False,
+):
     """The live connection a call addresses, by its id or by its customer's id. One query.
 
-    A connection the key may not read, or that is not live (removed, not yet approved), is a 404,
-    as is a customer without a live connection. A customer with several live connections is a
-    422 naming them: which one is meant must be said with its connection id.
+    A connection the key may not read, or that is not live (not yet approved), is a 404, as is a
+    customer without a live connection. One SEMINE offboarded is a 410 saying so, except for the
+    calls that read its invoices' statuses (`offboarded=True`), which still answer until its
+    data is erased. A customer with several live connections is a 422 naming them: which one is
+    meant must be said with its connection id.
     """
     connections = connections_visible_to(request).select_related("customer")
+    gone = offboarded_connections_visible_to(request).select_related("customer")
     if connection_id is not None:
         connection = connections.filter(pk=connection_id).first()
         if connection is None:
-            raise Http404
+            connection = gone.filter(pk=connection_id).first()
+            if connection is None:
+                raise Http404
+            if not offboarded:
+                raise _gone(connection)
         return connection
     found = list(connections.filter(customer_id=customer_id).order_by("pk"))
     if not found:
-        raise Http404
+        found = list(gone.filter(customer_id=customer_id, customer__offboarded_at__isnull=False))
+        if not found:
+            raise Http404
+        if not offboarded:
+            raise _gone(customer_id=customer_id)
     if len(found) > 1:
         raise several_connections_error(found)
     return found[0]

@@ -48,8 +48,20 @@ class ConnectionRoutes:
     def post(self, path: str, **options):
         return self.add(["POST"], path, **options)
 
-    def add(self, methods, path, *, operation_id, summary, description="", decorators=(), **kw):
-        """Register `view(request, connection, **parameters)` under both prefixes."""
+    def add(
+        self,
+        methods,
+        path,
+        *,
+        operation_id,
+        summary,
+        description="",
+        decorators=(),
+        offboarded=False,
+        **kw,
+    ):
+        """Register `view(request, connection, **parameters)` under both prefixes.
+        `offboarded`: the view also serves a connection SEMINE offboarded (else 410)."""
 
         def register(view):
             for router, id_name, id_type, by, note in [
@@ -63,7 +75,8 @@ class ConnectionRoutes:
                 ),
             ]:
                 name = operation_id if by == "customer" else f"{operation_id}_by_connection"
-                routed = decorate_view(*decorators)(addressed_view(view, id_name, id_type, name))
+                addressed = addressed_view(view, id_name, id_type, name, offboarded=offboarded)
+                routed = decorate_view(*decorators)(addressed)
                 router.api_operation(
                     methods,
                     f"/{{{id_name}}}/{path}",
@@ -78,14 +91,16 @@ class ConnectionRoutes:
         return register
 
 
-def addressed_view(view, id_name, id_type, name):
+def addressed_view(view, id_name, id_type, name, *, offboarded=False):
     """`view` with its `connection` parameter replaced by the path id `id_name`, resolved with
     `connection_for`. ninja reads the parameters from the signature, so it is rewritten."""
     hints = get_type_hints(view, include_extras=True)
     request_param, _connection, *rest = inspect.signature(view).parameters.values()
 
     def addressed(request, **parameters):
-        connection = connection_for(request, **{id_name: parameters.pop(id_name)})
+        connection = connection_for(
+            request, offboarded=offboarded, **{id_name: parameters.pop(id_name)}
+        )
         return view(request, connection, **parameters)
 
     addressed.__name__ = addressed.__qualname__ = name

@@ -21,9 +21,9 @@ class ValidationErrorOut(Schema):
     detail: list[FieldError]
 
 
-ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+ERRORS = {401: ErrorOut, 404: ErrorOut, 410: ErrorOut, 422: ValidationErrorOut}
 
 
 def responses(ok_schema, status=200, more=None):
-    """{status: ok_schema} plus the documented error answers (401, 404, 422) and `more`."""
+    """{status: ok_schema} plus the documented error answers (401, 404, 410, 422) and `more`."""
     return {status: ok_schema, **ERRORS, **(more or {})}

@@ -248,6 +248,7 @@ def submit_invoice(request, connection, invoice: InvoiceIn):
     response=responses(InvoiceOut),
     operation_id="get_invoice",
     summary="Where an invoice is",
+    offboarded=True,  # an offboarded connection's cancelled invoices stay readable
 )
 def get_invoice(request, connection, external_id: Path[ExternalId]):
     invoice = (
@@ -281,6 +282,7 @@ class InvoicePage(Schema):
     response=responses(InvoicePage),
     operation_id="list_invoices",
     summary="Invoices, oldest change first (a status feed)",
+    offboarded=True,
     description=(
         "To follow what happens to submitted invoices: page until `next_cursor` is null, "
         "remember the newest `updatedAt`, and next time ask with `updated_since` a little "

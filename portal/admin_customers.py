@@ -34,8 +34,8 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from integrations.models import Connection, Issue, Schedule
-from portal import operations
+from integrations.models import Connection, Invoice, Issue, Schedule
+from portal import offboarding, operations
 from portal import services as onboarding
 from portal.exports import XLSX_CONTENT_TYPE, customers_workbook, export_filename
 from portal.forms import PlainTextModelForm, refuse_invisible_characters
@@ -216,6 +216,26 @@ class RequestChangesForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
         help_text=_("Sent to the customer's users and contacts by e-mail."),
         validators=[refuse_invisible_characters],
+    )
+
+
+class OffboardCustomerForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the customer offboarded?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text=_("Kept in the audit log with your name, and on its cancelled invoices."),
+        validators=[refuse_invisible_characters],
+    )
+    erasure_requested = forms.BooleanField(
+        label=_("The customer asked for its data to be erased"),
+        required=False,
+        help_text=_("Erased after the shorter period for an erasure request."),
+    )
+    confirmation = forms.CharField(
+        label=_("Type the customer's legal name to confirm"),
+        max_length=200,
+        help_text=_("Never a single click: the name says which customer you mean."),
     )
 
 
@@ -559,7 +579,61 @@ class CustomerAdmin(admin.ModelAdmin):
                 wrap(self.request_changes_view),
                 name="portal_customer_request_changes",
             ),
+            path(
+                "<int:object_id>/offboard/",
+                wrap(self.offboard_view),
+                name="portal_customer_offboard",
+            ),
         ] + super().get_urls()
+
+    def offboard_view(self, request, object_id):
+        """Offboard the whole customer, after a reason and its legal name typed (never a single
+        click). The D01.01 export stays a click away until the data is erased."""
+        if not request.user.has_perm(offboarding.OFFBOARD_PERMISSION):
+            raise PermissionDenied
+        customer = get_object_or_404(Customer, pk=object_id)
+        form = OffboardCustomerForm(request.POST or None)
+        if customer.is_offboarded:
+            self.message_user(request, _("This customer was already offboarded."), messages.ERROR)
+            return HttpResponseRedirect(self._change_url(customer))
+        if request.method == "POST" and form.is_valid():
+            try:
+                offboarding.customer_offboard(
+                    customer=customer,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    confirmation=form.cleaned_data["confirmation"],
+                    erasure_requested=form.cleaned_data["erasure_requested"],
+                )
+            except ValidationError as e:
+                for message in e.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "%(customer)s offboarded: its connections are stopped and their tokens "
+                        "destroyed, its unsent invoices cancelled, its logins ended; its data is "
+                        "erased after the retention period."
+                    )
+                    % {"customer": customer},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(self._change_url(customer))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Offboard %(customer)s") % {"customer": customer},
+            "customer": customer,
+            "original": customer,
+            "form": form,
+            "connections": customer.connections.filter(removed_at__isnull=True),
+            "users": customer.memberships.filter(user__is_active=True).count(),
+            "unsent_invoices": Invoice.objects.filter(
+                connection__customer=customer, status__in=offboarding.UNSENT
+            ).count(),
+        }
+        return TemplateResponse(request, "admin/portal/customer/offboard.html", context)
 
     def _customer_for_action(self, request, object_id):
         if not request.user.has_perm(APPROVE_PERMISSION):

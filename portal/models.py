@@ -87,6 +87,20 @@ class Customer(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Offboarding (portal.offboarding): when the customer left, by whom and why, and when its data
+    # is erased (sooner when the customer asked for erasure).
+    offboarded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    offboarded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    offboard_reason = models.TextField(blank=True, editable=False)
+    erasure_requested = models.BooleanField(default=False, editable=False)
+    erase_after = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,10 +109,15 @@ class Customer(models.Model):
         permissions = [
             ("approve_golive", "Can approve go-live and request changes"),
             ("export_customer", "Can download the D01.01 spreadsheet"),
+            ("offboard_customer", "Can offboard a customer"),
         ]
 
     def __str__(self):
         return self.legal_name
+
+    @property
+    def is_offboarded(self) -> bool:
+        return self.offboarded_at is not None
 
     def language_for(self, email: str) -> str:
         """The language to write to `email` in: that user's own (the one they last used the

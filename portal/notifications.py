@@ -136,3 +136,21 @@ def notify_scope_change_answered(change) -> int:
         [user.email],
         language=customer.language_for(user.email),
     )
+
+
+def notify_offboarded(customer, *, connections, by=None, whole_customer=False, recipients=None):
+    """To the customer's users and contacts, in their language, and to the project manager:
+    the connections (or the whole customer) are offboarded, their tokens destroyed here, and how
+    to revoke each token in Xledger too. `recipients` are read before the users are signed out."""
+    context = {
+        "customer": customer,
+        "connections": connections,
+        "by": by,
+        "whole_customer": whole_customer,
+    }
+    addresses = recipients if recipients is not None else customer_recipients(customer)
+    sent = sum(
+        _send("offboarded", context, group, language=language)
+        for language, group in by_language(customer, addresses).items()
+    )
+    return sent + _send("offboarded", context, project_manager_addresses(customer))

@@ -34,6 +34,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "portal.delete_contact",
         "portal.approve_golive",
         "portal.export_customer",
+        "portal.offboard_customer",
         "portal.view_auditentry",
         "portal.view_invitation",
         "portal.add_invitation",

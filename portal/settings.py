@@ -126,7 +126,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000; "
+                "PRAGMA secure_delete=ON;"  # a destroyed token leaves no bytes in free pages
             ),
         }
     )
@@ -310,6 +311,11 @@ RUN_RETENTION_FAILURE_DAYS = env.int("RUN_RETENTION_FAILURE_DAYS", default=180)
 # Quiet successful runs (nothing changed) keep their detail this long; then the same task rolls
 # them up per connection × dataset × day (integrations.retention.rollup_quiet_runs).
 RUN_QUIET_KEEP_HOURS = env.int("RUN_QUIET_KEEP_HOURS", default=24)
+
+# Offboarding: an offboarded customer's or connection's data is erased this long after it left
+# (sooner when the customer asked for erasure); until then staff can reactivate it.
+OFFBOARD_RETENTION_DAYS = env.int("OFFBOARD_RETENTION_DAYS", default=90)
+OFFBOARD_ERASURE_REQUESTED_DAYS = env.int("OFFBOARD_ERASURE_REQUESTED_DAYS", default=30)
 
 # Brønnøysundregistrene (Enhetsregisteret): fills a Norwegian customer's legal name and business
 # address from the organisation number (portal/brreg.py). Off: no lookup button. The transport

@@ -37,7 +37,14 @@ from integrations.models import (
 from integrations.models.schedules import format_interval, interval_from
 from integrations.selectors import estimated_monthly_requests
 from integrations.xledger.storable import UNSTORABLE, storable
-from portal import interval_requests, intervals, operations, scope_changes, token_requests
+from portal import (
+    interval_requests,
+    intervals,
+    offboarding,
+    operations,
+    scope_changes,
+    token_requests,
+)
 from portal.forms import CONTROL_CHARACTERS
 from portal.golive import APPROVE_PERMISSION, connection_approve_golive, connection_golive_blockers
 from portal.token_links import TokenLink
@@ -253,10 +260,15 @@ class IntervalOverrideForm(forms.Form):
 
 class RemoveConnectionForm(forms.Form):
     reason = forms.CharField(
-        label=_("Why is this connection removed?"),
+        label=_("Why is this connection offboarded?"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text=_("Kept in the audit log with your name."),
+        help_text=_("Kept in the audit log with your name, and on its cancelled invoices."),
+    )
+    confirmation = forms.CharField(
+        label=_("Type the owner entity ID to confirm"),
+        max_length=50,
+        help_text=_("Never a single click: the ID says which owner entity you mean."),
     )
 
 
@@ -637,8 +649,11 @@ class ConnectionAdmin(admin.ModelAdmin):
         form = RemoveConnectionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                operations.connection_remove(
-                    connection=connection, by=request.user, reason=form.cleaned_data["reason"]
+                offboarding.connection_offboard(
+                    connection=connection,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    confirmation=form.cleaned_data["confirmation"],
                 )
             except ValidationError as e:
                 for message in e.messages:
@@ -647,8 +662,8 @@ class ConnectionAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     _(
-                        "%(connection)s removed: its schedules are off and its token destroyed; "
-                        "its runs, invoices and mirror are kept."
+                        "%(connection)s offboarded: its schedules are off, its token destroyed "
+                        "and its unsent invoices cancelled; the customer was told."
                     )
                     % {"connection": connection_label(connection)},
                     messages.SUCCESS,

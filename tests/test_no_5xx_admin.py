@@ -613,6 +613,10 @@ def custom_pages(world) -> dict[str, tuple[str, dict]]:
             f"/admin/portal/customer/{c}/request-changes/",
             {"comment": "Please check the organisation number."},
         ),
+        "customer_offboard": (
+            f"/admin/portal/customer/{c}/offboard/",
+            {"reason": "The contract ended.", "confirmation": world.customer.legal_name},
+        ),
         "connection_resync": (
             f"/admin/integrations/connection/{conn}/resync/",
             {"dataset": "suppliers", "full": "on"},
@@ -623,7 +627,7 @@ def custom_pages(world) -> dict[str, tuple[str, dict]]:
         "connection_approve": (f"/admin/integrations/connection/{conn}/approve/", {}),
         "connection_remove": (
             f"/admin/integrations/connection/{conn}/remove/",
-            {"reason": "The customer closed this entity."},
+            {"reason": "The customer closed this entity.", "confirmation": "10001"},
         ),
         "connection_intervals": (
             f"/admin/integrations/connection/{conn}/intervals/",
@@ -660,7 +664,8 @@ def custom_pages(world) -> dict[str, tuple[str, dict]]:
 
 
 CUSTOM_PAGES = [
-    "customer_approve", "customer_request_changes", "connection_resync", "connection_pause",
+    "customer_approve", "customer_request_changes", "customer_offboard", "connection_resync",
+    "connection_pause",
     "connection_resume", "connection_reverify", "connection_approve", "connection_remove",
     "connection_intervals", "connection_interval_request", "connection_token_link",
     "connection_token_link_revoke", "connection_scope_change", "run_release",
@@ -684,7 +689,9 @@ def test_no_custom_admin_page_answers_5xx(admin_world, name, data):
         )
         parts[position] = hostile_id
         path = "/" + "/".join(parts) + "/"
-    fields = data.draw(hostile_form(baseline, ("accept", "decline", "confirm_over_budget")))
+    fields = data.draw(
+        hostile_form(baseline, ("accept", "decline", "confirm_over_budget", "erasure_requested"))
+    )
     body = data.draw(request_body(fields), label="body")
 
     def example():
@@ -706,7 +713,7 @@ def test_every_custom_admin_page_is_covered(admin_world):
             if name and suffix not in django_views:
                 custom.add(name)
     named = {
-        "portal_customer_approve", "portal_customer_request_changes",
+        "portal_customer_approve", "portal_customer_request_changes", "portal_customer_offboard",
         "integrations_connection_resync", "integrations_connection_pause",
         "integrations_connection_resume", "integrations_connection_reverify",
         "integrations_connection_approve", "integrations_connection_remove",

@@ -298,7 +298,10 @@ def test_removing_a_connection_stops_it_destroys_its_token_and_keeps_its_history
         connection=second, dataset="suppliers", interval=timedelta(minutes=10), reason="Often"
     )
     client.force_login(pm_user)
-    response = client.post(_remove_url(second), {"reason": "The Swedish company was sold"})
+    response = client.post(
+        _remove_url(second),
+        {"reason": "The Swedish company was sold", "confirmation": str(second.owner_entity_id)},
+    )
     assert response.status_code == 302
     second.refresh_from_db()
     assert second.status == Connection.Status.REMOVED and second.is_removed
