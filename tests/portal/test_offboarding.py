@@ -353,3 +353,17 @@ def test_the_connection_page_asks_for_the_owner_entity_id(live, client, pm_user)
     assert done.status_code == 302
     first.refresh_from_db()
     assert first.is_removed and not first.has_token
+
+
+def test_the_customer_is_told_in_norwegian_how_to_revoke_the_token(
+    live, pm_user, django_capture_on_commit_callbacks
+):
+    first = live["first"]
+    with django_capture_on_commit_callbacks(execute=True):
+        offboarding.connection_offboard(
+            connection=first, by=pm_user, reason=REASON, confirmation=str(first.owner_entity_id)
+        )
+    norwegian = next(m for m in mail.outbox if "kari@nordgruppen.example" in m.to)
+    assert "er koblet fra" in norwegian.subject
+    assert "Trekk det også tilbake i Xledger" in norwegian.body
+    assert f"Eierenhet {first.owner_entity_id}" in norwegian.body
