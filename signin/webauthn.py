@@ -1,7 +1,7 @@
 """Passkeys and security keys (WebAuthn) through django-otp-webauthn, as a second factor only
 (`OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False`): its views, with an audit entry when one is
 added, a check that a verified credential is the signed-in user's own, and its browser messages
-in Norwegian too (our catalogue is served with the library's)."""
+in Norwegian too (locale/nb/LC_MESSAGES/djangojs.po: LOCALE_PATHS join every catalogue)."""
 
 import json
 
@@ -58,7 +58,7 @@ urlpatterns = [
     ),
     path(
         "jsi18n/",
-        JavaScriptCatalog.as_view(packages=["django_otp_webauthn", "signin"]),
+        JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]),
         name="js-i18n-catalog",
     ),
 ]
