@@ -94,4 +94,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Staff: the D01.01 spreadsheet of one customer.
     path("staff/customers/<int:pk>/d01-01.xlsx", staff.export_customer, name="export_customer"),
+    # Staff: one person's data (GDPR access and erasure requests).
+    path("staff/personal-data/", staff.personal_data, name="personal_data"),
 ]

@@ -465,7 +465,7 @@ def test_every_customer_form_is_covered():
 
     not_forms = {
         "home", "token_instructions", "password_reset_done", "password_reset_complete",
-        "health", "api_index", "export_customer", "metrics",
+        "health", "api_index", "export_customer", "metrics", "personal_data",
         "signin_security",  # GET only
         "sso_sign_in", "sso_callback",  # GET only, tests/signin/test_sso.py
     }  # fmt: skip
