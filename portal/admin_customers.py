@@ -239,6 +239,15 @@ class OffboardCustomerForm(forms.Form):
     )
 
 
+class ReactivateCustomerForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the customer taken back?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        validators=[refuse_invisible_characters],
+    )
+
+
 def annotate_customer_list(queryset):
     """One value per customer, whatever its number of connections (no join, so no duplicate
     rows): the newest success of any connection in use, the open issues of all of them, and the
@@ -584,7 +593,48 @@ class CustomerAdmin(admin.ModelAdmin):
                 wrap(self.offboard_view),
                 name="portal_customer_offboard",
             ),
+            path(
+                "<int:object_id>/reactivate/",
+                wrap(self.reactivate_view),
+                name="portal_customer_reactivate",
+            ),
         ] + super().get_urls()
+
+    def reactivate_view(self, request, object_id):
+        """Take an offboarded customer back (before erasure): a reason, then it sets up its
+        connections with new tokens and goes live again with a new approval."""
+        if not request.user.has_perm(offboarding.OFFBOARD_PERMISSION):
+            raise PermissionDenied
+        customer = get_object_or_404(Customer, pk=object_id)
+        form = ReactivateCustomerForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                offboarding.customer_reactivate(
+                    customer=customer, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as e:
+                for message in e.messages:
+                    self.message_user(request, message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _(
+                        "%(customer)s is taken back: its users can sign in, enter their owner "
+                        "entities with new tokens, and go live again after your approval."
+                    )
+                    % {"customer": customer},
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(self._change_url(customer))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Take back %(customer)s") % {"customer": customer},
+            "customer": customer,
+            "original": customer,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/portal/customer/reactivate.html", context)
 
     def offboard_view(self, request, object_id):
         """Offboard the whole customer, after a reason and its legal name typed (never a single

@@ -199,3 +199,47 @@ def customer_offboard(*, customer, by, reason, confirmation, erasure_requested=F
         )
     )
     return customer
+
+
+@transaction.atomic
+def customer_reactivate(*, customer, by, reason) -> Customer:
+    """Take an offboarded customer back before its data is erased. Its destroyed tokens stay
+    destroyed: the customer enters each owner entity and a new token again, and the project
+    manager approves go-live again. Its users can sign in again; its API keys stay revoked
+    (staff issue new ones)."""
+    require_permission(by, OFFBOARD_PERMISSION)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why the customer is taken back."))
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not customer.is_offboarded:
+        raise ValidationError(_("This customer is not offboarded."))
+    if getattr(customer, "erased_at", None) is not None:
+        raise ValidationError(_("This customer's data was erased; invite it as a new customer."))
+    before = {
+        "offboarded_at": customer.offboarded_at.isoformat(),
+        "erase_after": customer.erase_after.isoformat() if customer.erase_after else None,
+    }
+    users = get_user_model().objects.filter(membership__customer=customer, is_active=False)
+    reactivated = 0
+    for user in users.exclude(username__startswith="erased-"):
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        reactivated += 1
+    customer.offboarded_at = None
+    customer.offboarded_by = None
+    customer.offboard_reason = ""
+    customer.erasure_requested = False
+    customer.erase_after = None
+    customer.onboarding_status = Customer.Status.IN_PROGRESS
+    customer.save()
+    AuditEntry.record(
+        actor=by,
+        action="customer_reactivated",
+        customer=customer,
+        target=customer.legal_name,
+        before=before,
+        after={"users_reactivated": reactivated, "status": customer.onboarding_status},
+        comment=reason,
+    )
+    return customer

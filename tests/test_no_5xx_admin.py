@@ -617,6 +617,10 @@ def custom_pages(world) -> dict[str, tuple[str, dict]]:
             f"/admin/portal/customer/{c}/offboard/",
             {"reason": "The contract ended.", "confirmation": world.customer.legal_name},
         ),
+        "customer_reactivate": (
+            f"/admin/portal/customer/{c}/reactivate/",
+            {"reason": "They came back."},
+        ),
         "connection_resync": (
             f"/admin/integrations/connection/{conn}/resync/",
             {"dataset": "suppliers", "full": "on"},
@@ -664,7 +668,8 @@ def custom_pages(world) -> dict[str, tuple[str, dict]]:
 
 
 CUSTOM_PAGES = [
-    "customer_approve", "customer_request_changes", "customer_offboard", "connection_resync",
+    "customer_approve", "customer_request_changes", "customer_offboard", "customer_reactivate",
+    "connection_resync",
     "connection_pause",
     "connection_resume", "connection_reverify", "connection_approve", "connection_remove",
     "connection_intervals", "connection_interval_request", "connection_token_link",
@@ -714,7 +719,8 @@ def test_every_custom_admin_page_is_covered(admin_world):
                 custom.add(name)
     named = {
         "portal_customer_approve", "portal_customer_request_changes", "portal_customer_offboard",
-        "integrations_connection_resync", "integrations_connection_pause",
+        "portal_customer_reactivate", "integrations_connection_resync",
+        "integrations_connection_pause",
         "integrations_connection_resume", "integrations_connection_reverify",
         "integrations_connection_approve", "integrations_connection_remove",
         "integrations_connection_intervals", "integrations_connection_interval_request",

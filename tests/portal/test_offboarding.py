@@ -367,3 +367,37 @@ def test_the_customer_is_told_in_norwegian_how_to_revoke_the_token(
     assert "er koblet fra" in norwegian.subject
     assert "Trekk det også tilbake i Xledger" in norwegian.body
     assert f"Eierenhet {first.owner_entity_id}" in norwegian.body
+
+
+# --- Taking a customer back before erasure ----------------------------------------------------
+
+
+def test_a_customer_taken_back_signs_in_again_and_needs_new_tokens_and_approval(
+    live, client, pm_user
+):
+    customer, user, first = live["customer"], live["user"], live["first"]
+    offboarding.customer_offboard(
+        customer=customer, by=pm_user, reason=REASON, confirmation="Nordgruppen AS"
+    )
+    client.force_login(pm_user)
+    url = f"/admin/portal/customer/{customer.pk}/reactivate/"
+    assert (
+        f'href="{url}"'
+        in client.get(f"/admin/portal/customer/{customer.pk}/change/").content.decode()
+    )
+    assert client.post(url, {"reason": "They signed again."}).status_code == 302
+    customer.refresh_from_db()
+    assert not customer.is_offboarded and customer.erase_after is None
+    assert customer.onboarding_status == "in_progress"
+    user.refresh_from_db()
+    assert user.is_active
+    signed_in = Client()
+    signed_in.post("/accounts/login/", {"username": user.username, "password": "pw"})
+    assert signed_in.get("/").status_code == 200
+    # The destroyed tokens stay destroyed; the old connections stay offboarded.
+    first.refresh_from_db()
+    assert first.is_removed and not first.has_token
+    assert not Connection.objects.current().filter(customer=customer).exists()
+    assert AuditEntry.objects.filter(action="customer_reactivated", actor=pm_user).exists()
+    with pytest.raises(ValidationError, match="not offboarded"):
+        offboarding.customer_reactivate(customer=customer, by=pm_user, reason="again")
