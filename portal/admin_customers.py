@@ -48,7 +48,7 @@ from portal.golive import (
 )
 from portal.ids import parse_id
 from portal.invitations import Invitation
-from portal.models import Contact, Customer
+from portal.models import Contact, Customer, ErasureRecord
 from portal.orgnumbers import clean_organisation_number
 from portal.roles import PROJECT_MANAGERS
 from staff import sections
@@ -323,6 +323,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "dataset_health",
         "open_issues_section",
         "recent_runs",
+        "erasure_progress",
     ]
     fieldsets = [
         (
@@ -410,7 +411,68 @@ class CustomerAdmin(admin.ModelAdmin):
                     {"fields": ["legal_name", "organisation_number", "country", "project_manager"]},
                 )
             ]
+        if obj.is_offboarded or obj.erased_at or self._erasures(obj):
+            return [*self.fieldsets, (_("Erasure"), {"fields": ["erasure_progress"]})]
         return self.fieldsets
+
+    @staticmethod
+    def _erasures(obj) -> list:
+        """The customer's erasure records (its own, and its connections' offboarded alone)."""
+        if not hasattr(obj, "erasure_records"):
+            obj.erasure_records = list(ErasureRecord.objects.filter(customer_number=obj.pk))
+        return obj.erasure_records
+
+    @admin.display(description=_("erasure"))
+    def erasure_progress(self, obj):
+        """Read-only: when the data is due for erasure, and each erasure's progress and record
+        (portal.erasure)."""
+        parts = []
+        if obj.is_offboarded and not obj.erasure_started_at and obj.erase_after:
+            parts.append(
+                format_html(
+                    "<p>{} {}</p>",
+                    _("Due for erasure after"),
+                    formats.localize(timezone.localtime(obj.erase_after)),
+                )
+            )
+        for record in self._erasures(obj):
+            what = (
+                _("The customer")
+                if record.connection_number is None
+                else _("Connection %(n)s (offboarded alone)") % {"n": record.connection_number}
+            )
+            state = (
+                _("erased %(when)s")
+                % {"when": formats.localize(timezone.localtime(record.erased_at))}
+                if record.erased_at
+                else _("in progress since %(when)s")
+                % {"when": formats.localize(timezone.localtime(record.started_at))}
+            )
+            rows = ", ".join(f"{label} {n}" for label, n in sorted(record.erased.items()))
+            parts.append(
+                format_html(
+                    '<p class="erasure-record">{}: <strong>{}</strong>. {}<br>{} {}</p>',
+                    what,
+                    state,
+                    _(
+                        "There were %(connections)d connections, %(sent)d of %(invoices)d "
+                        "invoices sent, %(runs)d runs, %(requests)d Xledger requests, "
+                        "%(users)d users and %(contacts)d contacts."
+                    )
+                    % {
+                        "connections": record.connections,
+                        "sent": record.invoices_sent,
+                        "invoices": record.invoices,
+                        "runs": record.runs,
+                        "requests": record.xledger_requests,
+                        "users": record.users,
+                        "contacts": record.contacts,
+                    },
+                    _("Rows erased so far:") if not record.erased_at else _("Rows erased:"),
+                    rows or "–",
+                )
+            )
+        return format_html_join("", "{}", ((part,) for part in parts)) if parts else "–"
 
     # --- list columns ----------------------------------------------------------------------
 

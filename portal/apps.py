@@ -23,3 +23,12 @@ class PortalConfig(AppConfig):
         # portal (integrations: runs, issues, invoices) are created in their own post_migrate, so
         # hooking portal's alone would miss them on a fresh database.
         post_migrate.connect(sync_group_permissions, dispatch_uid="portal.sync_group_permissions")
+        # The daily erasure of offboarded customers' data (portal.erasure), as the run-history
+        # retention's schedule: created after `migrate`, idempotently, under a fixed name.
+        post_migrate.connect(_ensure_erasure_schedule, sender=self)
+
+
+def _ensure_erasure_schedule(sender=None, **kwargs):
+    from portal.erasure import ensure_erasure_schedule
+
+    ensure_erasure_schedule()

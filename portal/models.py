@@ -101,6 +101,10 @@ class Customer(models.Model):
     offboard_reason = models.TextField(blank=True, editable=False)
     erasure_requested = models.BooleanField(default=False, editable=False)
     erase_after = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    # Erasure after retention (portal.erasure): when it began, and when it was done. From then on
+    # this row holds no client information (its record: `ErasureRecord`).
+    erasure_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -230,7 +234,71 @@ class AuditEntry(models.Model):
         )
 
 
+class ErasureRecord(models.Model):
+    """What is left of a customer who left, or of one connection offboarded alone, once its data
+    is erased (portal.erasure): numbers and dates, nothing about a person.
+
+    The customer and the connection are plain numbers, not foreign keys: the record must outlive
+    the rows it describes. The counts say what there was (read before anything is erased);
+    `erased` says, per table, how many rows were deleted, anonymised or redacted so far, and is
+    the erasure's progress while `erased_at` is empty.
+    """
+
+    customer_number = models.PositiveBigIntegerField(db_index=True)
+    connection_number = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Empty: the whole customer."
+    )
+    customer_since = models.DateTimeField(null=True, blank=True)
+    live_since = models.DateTimeField(null=True, blank=True)
+    offboarded_at = models.DateTimeField(null=True, blank=True)
+    erasure_requested = models.BooleanField(default=False)
+    due_at = models.DateTimeField(null=True, blank=True, help_text="End of the retention period")
+    started_at = models.DateTimeField()
+    erased_at = models.DateTimeField(null=True, blank=True)
+    connections = models.PositiveIntegerField(default=0)
+    invoices = models.PositiveIntegerField(default=0)
+    invoices_sent = models.PositiveIntegerField(default=0)
+    runs = models.PositiveIntegerField(default=0, help_text="Rolled-up quiet runs included")
+    xledger_requests = models.PositiveIntegerField(default=0)
+    users = models.PositiveIntegerField(default=0)
+    contacts = models.PositiveIntegerField(default=0)
+    erased = models.JSONField(default=dict, blank=True, help_text="Rows per table")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_number"],
+                condition=models.Q(connection_number__isnull=True),
+                name="uniq_erasure_of_customer",
+            ),
+            models.UniqueConstraint(
+                fields=["connection_number"],
+                condition=models.Q(connection_number__isnull=False),
+                name="uniq_erasure_of_connection",
+            ),
+        ]
+
+    def __str__(self):
+        what = f"customer {self.customer_number}"
+        if self.connection_number is not None:
+            what += f", connection {self.connection_number}"
+        return f"Erasure of {what}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.erased_at is not None
+
+
 from portal.invitations import Invitation  # noqa: E402  (its own module; registered here)
 from portal.token_links import TokenLink  # noqa: E402  (likewise)
 
-__all__ = ["AuditEntry", "Contact", "Customer", "Invitation", "Membership", "TokenLink"]
+__all__ = [
+    "AuditEntry",
+    "Contact",
+    "Customer",
+    "ErasureRecord",
+    "Invitation",
+    "Membership",
+    "TokenLink",
+]

@@ -214,8 +214,10 @@ def customer_reactivate(*, customer, by, reason) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if not customer.is_offboarded:
         raise ValidationError(_("This customer is not offboarded."))
-    if getattr(customer, "erased_at", None) is not None:
-        raise ValidationError(_("This customer's data was erased; invite it as a new customer."))
+    if customer.erased_at is not None or customer.erasure_started_at is not None:
+        raise ValidationError(
+            _("This customer's data is erased (or being erased); invite it as a new customer.")
+        )
     before = {
         "offboarded_at": customer.offboarded_at.isoformat(),
         "erase_after": customer.erase_after.isoformat() if customer.erase_after else None,

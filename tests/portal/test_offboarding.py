@@ -401,3 +401,15 @@ def test_a_customer_taken_back_signs_in_again_and_needs_new_tokens_and_approval(
     assert AuditEntry.objects.filter(action="customer_reactivated", actor=pm_user).exists()
     with pytest.raises(ValidationError, match="not offboarded"):
         offboarding.customer_reactivate(customer=customer, by=pm_user, reason="again")
+
+
+def test_a_customer_whose_erasure_has_begun_cannot_be_taken_back(live, pm_user):
+    customer = live["customer"]
+    offboarding.customer_offboard(
+        customer=customer, by=pm_user, reason=REASON, confirmation="Nordgruppen AS"
+    )
+    customer.__class__.objects.filter(pk=customer.pk).update(erasure_started_at=timezone.now())
+    with pytest.raises(ValidationError, match="being erased"):
+        offboarding.customer_reactivate(customer=customer, by=pm_user, reason="Back")
+    customer.refresh_from_db()
+    assert customer.is_offboarded
