@@ -413,3 +413,20 @@ def test_a_customer_whose_erasure_has_begun_cannot_be_taken_back(live, pm_user):
         offboarding.customer_reactivate(customer=customer, by=pm_user, reason="Back")
     customer.refresh_from_db()
     assert customer.is_offboarded
+
+
+def test_a_customer_in_the_middle_of_a_run_is_offboarded_and_the_run_released(live, pm_user):
+    from integrations.models import Run
+    from tests.admin_builders import make_run
+
+    first = live["first"]
+    running = make_run(first, "suppliers", status="running", ago=timedelta(seconds=30))
+    queued = make_run(first, "accounts", status="queued", ago=timedelta(seconds=5))
+    offboarding.customer_offboard(
+        customer=live["customer"], by=pm_user, reason=REASON, confirmation="Nordgruppen AS"
+    )
+    for run in (running, queued):
+        run.refresh_from_db()
+        assert run.status == Run.Status.ABANDONED  # the worker on it stops at its next heartbeat
+    removal = AuditEntry.objects.get(action="connection_removed", target__contains="10001")
+    assert sorted(removal.after["runs_released"]) == sorted([running.pk, queued.pk])
