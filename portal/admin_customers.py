@@ -665,9 +665,7 @@ class CustomerAdmin(admin.ModelAdmin):
     def reactivate_view(self, request, object_id):
         """Take an offboarded customer back (before erasure): a reason, then it sets up its
         connections with new tokens and goes live again with a new approval."""
-        if not request.user.has_perm(offboarding.OFFBOARD_PERMISSION):
-            raise PermissionDenied
-        customer = get_object_or_404(Customer, pk=object_id)
+        customer = self._customer_for_action(request, object_id, offboarding.OFFBOARD_PERMISSION)
         form = ReactivateCustomerForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -688,22 +686,18 @@ class CustomerAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
             return HttpResponseRedirect(self._change_url(customer))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Take back %(customer)s") % {"customer": customer},
-            "customer": customer,
-            "original": customer,
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/portal/customer/reactivate.html", context)
+        return self._action_page(
+            request,
+            customer,
+            template="reactivate.html",
+            title=_("Take back %(customer)s") % {"customer": customer},
+            form=form,
+        )
 
     def offboard_view(self, request, object_id):
         """Offboard the whole customer, after a reason and its legal name typed (never a single
         click). The D01.01 export stays a click away until the data is erased."""
-        if not request.user.has_perm(offboarding.OFFBOARD_PERMISSION):
-            raise PermissionDenied
-        customer = get_object_or_404(Customer, pk=object_id)
+        customer = self._customer_for_action(request, object_id, offboarding.OFFBOARD_PERMISSION)
         form = OffboardCustomerForm(request.POST or None)
         if customer.is_offboarded:
             self.message_user(request, _("This customer was already offboarded."), messages.ERROR)
@@ -732,25 +726,36 @@ class CustomerAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(self._change_url(customer))
+        return self._action_page(
+            request,
+            customer,
+            template="offboard.html",
+            title=_("Offboard %(customer)s") % {"customer": customer},
+            form=form,
+            connections=customer.connections.filter(removed_at__isnull=True),
+            users=customer.memberships.filter(user__is_active=True).count(),
+            unsent_invoices=Invoice.objects.filter(
+                connection__customer=customer, status__in=offboarding.UNSENT
+            ).count(),
+        )
+
+    def _customer_for_action(self, request, object_id, permission=APPROVE_PERMISSION):
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        return get_object_or_404(Customer.objects.select_related("project_manager"), pk=object_id)
+
+    def _action_page(self, request, customer, *, template, title, form, **extra):
+        """One of the customer's action pages (a form, then back to the customer)."""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": _("Offboard %(customer)s") % {"customer": customer},
+            "title": title,
             "customer": customer,
             "original": customer,
             "form": form,
-            "connections": customer.connections.filter(removed_at__isnull=True),
-            "users": customer.memberships.filter(user__is_active=True).count(),
-            "unsent_invoices": Invoice.objects.filter(
-                connection__customer=customer, status__in=offboarding.UNSENT
-            ).count(),
+            **extra,
         }
-        return TemplateResponse(request, "admin/portal/customer/offboard.html", context)
-
-    def _customer_for_action(self, request, object_id):
-        if not request.user.has_perm(APPROVE_PERMISSION):
-            raise PermissionDenied
-        return get_object_or_404(Customer.objects.select_related("project_manager"), pk=object_id)
+        return TemplateResponse(request, f"admin/portal/customer/{template}", context)
 
     def _change_url(self, customer):
         return reverse("admin:portal_customer_change", args=[customer.pk])
@@ -801,15 +806,13 @@ class CustomerAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
             return HttpResponseRedirect(self._change_url(customer))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Request changes from %(customer)s") % {"customer": customer},
-            "customer": customer,
-            "original": customer,
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/portal/customer/request_changes.html", context)
+        return self._action_page(
+            request,
+            customer,
+            template="request_changes.html",
+            title=_("Request changes from %(customer)s") % {"customer": customer},
+            form=form,
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
