@@ -130,7 +130,7 @@ def erase_due(*, now=None, batch=BATCH, chunk=engine.CHUNK) -> dict:
                 _add(result["rows"], rows)
         result["failed"] += len(failed)
     if result["customers"] or result["connections"]:
-        offboarding._forget_freed_pages()  # SQLite: the freed (zeroed) pages out of the log too
+        offboarding.forget_freed_pages()  # SQLite: the freed (zeroed) pages out of the log too
     result["numbers"] = numbers
     return result
 

@@ -92,7 +92,7 @@ def _offboard_one(*, connection, by, reason) -> dict:
     return {"connection": connection.pk, "owner_entity_id": connection.owner_entity_id, **cancelled}
 
 
-def _forget_freed_pages() -> None:
+def forget_freed_pages() -> None:
     """On SQLite, move the write-ahead log into the database file and empty it: the pages that
     held the token, zeroed by `secure_delete`, are then the only copies."""
     if db.vendor != "sqlite" or db.in_atomic_block:
@@ -129,7 +129,7 @@ def connection_offboard(*, connection, by, reason, confirmation) -> Connection:
         comment=reason,
     )
     customer = connection.customer
-    transaction.on_commit(_forget_freed_pages)
+    transaction.on_commit(forget_freed_pages)
     transaction.on_commit(
         lambda: notifications.notify_offboarded(customer, connections=[connection], by=by)
     )
@@ -192,7 +192,7 @@ def customer_offboard(*, customer, by, reason, confirmation, erasure_requested=F
         },
         comment=reason,
     )
-    transaction.on_commit(_forget_freed_pages)
+    transaction.on_commit(forget_freed_pages)
     transaction.on_commit(
         lambda: notifications.notify_offboarded(
             customer, connections=connections, by=by, whole_customer=True, recipients=recipients
