@@ -213,11 +213,18 @@ def test_it_refuses_removed_and_not_yet_live_connections_like_a_customer_that_is
     second.save()
     waiting = make_connection(customer=first.customer, approval_requested_at=timezone.now())
     onboarding = make_connection(customer=make_customer("Not Yet AS"))
-    for connection in [second, waiting, onboarding]:
+    for connection in [waiting, onboarding]:
         for path in ["", "/suppliers", "/invoices"]:
             response = api.get(f"/api/connections/{connection.pk}{path}")
             assert response.status_code == 404, (connection, path)
             assert response.json() == {"detail": "Not Found"}
+    # An offboarded (removed) connection says so (410), for good; its invoice status feed still
+    # answers, so SEMINE sees what was cancelled.
+    for path in ["", "/suppliers"]:
+        response = api.get(f"/api/connections/{second.pk}{path}")
+        assert response.status_code == 410, path
+        assert "offboarded" in response.json()["detail"]
+    assert api.get(f"/api/connections/{second.pk}/invoices").status_code == 200
     listed = api.get("/api/customers").json()["items"]
     assert [[c["id"] for c in customer["connections"]] for customer in listed] == [[first.pk]]
     # With one live connection left, the customer-level paths address it again.
