@@ -269,16 +269,6 @@ def prune_runs(*, now=None, success_days=None, failure_days=None, batch=BATCH) -
 
 def ensure_prune_schedule():
     """Create (or leave) the daily django-q2 schedule that prunes run history."""
-    from django_q.models import Schedule as QSchedule
+    from integrations.tasks import ensure_daily_schedule
 
-    schedule, _ = QSchedule.objects.get_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": TASK,
-            "schedule_type": QSchedule.DAILY,
-            "repeats": -1,
-            "next_run": timezone.now().replace(hour=3, minute=17, second=0, microsecond=0)
-            + timedelta(days=1),
-        },
-    )
-    return schedule
+    return ensure_daily_schedule(name=SCHEDULE_NAME, func=TASK, hour=3, minute=17)

@@ -57,6 +57,7 @@ from django.utils import timezone
 
 from integrations import erasure as engine
 from integrations.models import Connection
+from integrations.tasks import ensure_daily_schedule
 from portal import offboarding
 from portal.invitations import Invitation
 from portal.models import AuditEntry, Contact, Customer, ErasureRecord, Membership
@@ -612,16 +613,4 @@ def _admin_log_redact(customer, connection_ids, user_ids, strings, known) -> int
 def ensure_erasure_schedule():
     """Create (or leave) the daily django-q2 schedule that runs `erase_due` (after `migrate`, as
     the run-history retention's; see portal.apps)."""
-    from django_q.models import Schedule as QSchedule
-
-    schedule, _ = QSchedule.objects.get_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": TASK,
-            "schedule_type": QSchedule.DAILY,
-            "repeats": -1,
-            "next_run": timezone.now().replace(hour=3, minute=47, second=0, microsecond=0)
-            + timedelta(days=1),
-        },
-    )
-    return schedule
+    return ensure_daily_schedule(name=SCHEDULE_NAME, func=TASK, hour=3, minute=47)

@@ -73,7 +73,7 @@ def _cancel_unsent(connection, reason: str) -> dict:
     counts = {}
     for key, statuses, message in (
         ("cancelled_maybe_in_xledger", MAYBE_IN_XLEDGER, maybe),
-        ("cancelled", UNSENT, why),
+        ("cancelled", (Invoice.Status.PENDING, Invoice.Status.REJECTED), why),
     ):
         counts[key] = Invoice.objects.filter(connection=connection, status__in=statuses).update(
             status=Invoice.Status.CANCELLED,

@@ -208,7 +208,6 @@ def person_erase(*, email: str, by, reason: str, confirmation: str) -> dict:
             if s and len(s) >= 4
         ]
     )
-    redacted = 0
     about = AuditEntry.objects.filter(
         Q(actor__in=accounts)
         | Q(target__icontains=email)
@@ -218,16 +217,16 @@ def person_erase(*, email: str, by, reason: str, confirmation: str) -> dict:
         | Q(customer__in={c.customer_id for c in contacts})
         | Q(customer__memberships__user__in=accounts)
     ).distinct()
+    fields = ["target", "comment", "before", "after"]
+    changed = []
     for entry in about.iterator():
-        cleaned = {
-            "target": _redact(entry.target, secrets)[:200],
-            "comment": _redact(entry.comment, secrets),
-            "before": _redact(entry.before, secrets),
-            "after": _redact(entry.after, secrets),
-        }
-        if any(getattr(entry, k) != v for k, v in cleaned.items()):
-            AuditEntry.objects.filter(pk=entry.pk).update(**cleaned)
-            redacted += 1
+        cleaned = {name: _redact(getattr(entry, name), secrets) for name in fields}
+        cleaned["target"] = cleaned["target"][:200]
+        if any(getattr(entry, name) != value for name, value in cleaned.items()):
+            for name, value in cleaned.items():
+                setattr(entry, name, value)
+            changed.append(entry)
+    redacted = AuditEntry.objects.bulk_update(changed, fields, batch_size=500)
     for user in accounts:
         user.username = f"erased-{user.pk}"
         user.email = ""

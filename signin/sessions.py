@@ -144,10 +144,12 @@ def _factor_models():
     return TOTPDevice, StaticDevice, WebAuthnCredential
 
 
-def _factor_saved(sender, instance, created, update_fields=None, **kwargs):
-    if instance.confirmed and (created or update_fields is None or "confirmed" in update_fields):
-        if created or getattr(instance, "_signin_was_confirmed", True) is False:
-            _end_on_commit(instance.user_id)
+def _factor_saved(sender, instance, created, **kwargs):
+    """A factor confirmed now (added, or an app's first code) ends the other sessions."""
+    if instance.confirmed and (
+        created or getattr(instance, "_signin_was_confirmed", True) is False
+    ):
+        _end_on_commit(instance.user_id)
 
 
 def _factor_pre_save(sender, instance, **kwargs):
@@ -195,10 +197,11 @@ def expired(request) -> bool:
 # --- A customer starts requiring a second factor -----------------------------------------------
 
 
-def _customer_pre_save(sender, instance, **kwargs):
+def _customer_pre_save(sender, instance, update_fields=None, **kwargs):
+    unchanged = update_fields is not None and "require_mfa" not in update_fields
     instance._signin_required_before = (
         sender.objects.filter(pk=instance.pk).values_list("require_mfa", flat=True).first()
-        if instance.pk
+        if instance.pk and not unchanged
         else None
     )
 

@@ -109,7 +109,6 @@ def security(request):
             "codes_left": factors.recovery_codes_left(user),
             "has_factor": policy.has_factor(user),
             "required": required,
-            "verified": policy.is_verified(request),
             "next": _next(request, default="signin_security"),
         },
     )
