@@ -18,6 +18,7 @@ in Xledger too.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -44,6 +45,9 @@ UNSENT = (
     Invoice.Status.SENDING,
 )
 MAYBE_IN_XLEDGER = (Invoice.Status.IN_DOUBT, Invoice.Status.SENDING)
+# forget_freed_pages: how long one checkpoint attempt may hold the writers, and the gap after it.
+CHECKPOINT_WAIT_MS = 250
+CHECKPOINT_PAUSE_SECONDS = 0.1
 
 
 def _same(typed: str, expected: str) -> bool:
@@ -92,16 +96,38 @@ def _offboard_one(*, connection, by, reason) -> dict:
     return {"connection": connection.pk, "owner_entity_id": connection.owner_entity_id, **cancelled}
 
 
-def forget_freed_pages() -> None:
+def forget_freed_pages(*, attempts: int = 40, sleep=time.sleep) -> bool:
     """On SQLite, move the write-ahead log into the database file and empty it: the pages that
-    held the token, zeroed by `secure_delete`, are then the only copies."""
-    if db.vendor != "sqlite" or db.in_atomic_block:
-        return
-    try:
-        with db.cursor() as cursor:
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    except OperationalError:  # another process holds the file: SQLite checkpoints it later
-        log.warning("Could not checkpoint the SQLite log after destroying a token.")
+    held the token, zeroed by `secure_delete`, are then the only copies. True when the log was
+    emptied (always True on other databases, which keep no such file).
+
+    A TRUNCATE checkpoint holds the write lock while it waits for the readers of the log, so
+    every writer (the workers, the dispatcher) waits with it. Each attempt therefore waits a
+    quarter of a second at most and gives way between attempts; if readers never let go, the
+    log is emptied by a later checkpoint and this says so in the log."""
+    if db.vendor != "sqlite":
+        return True
+    if db.in_atomic_block:
+        return False
+    with db.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        (saved,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            for attempt in range(attempts):
+                try:
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    blocked = cursor.fetchone()[0]
+                except OperationalError:  # another process held the lock past the wait
+                    blocked = 1
+                if not blocked:
+                    return True
+                if attempt + 1 < attempts:
+                    sleep(CHECKPOINT_PAUSE_SECONDS)  # the writers that waited go first
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {int(saved)}")
+    log.warning("Could not empty the SQLite log after destroying a token; a later checkpoint will.")
+    return False
 
 
 @transaction.atomic

@@ -305,6 +305,79 @@ def test_the_tokens_ciphertext_is_in_no_byte_of_the_database(pm_user):
     assert kept in raw  # the search finds a ciphertext that is there
 
 
+def _sqlite_reader_of_the_log():
+    """Another process's reader (its own connection) holding a snapshot older than the last
+    write: until it ends, the log cannot be emptied."""
+    import sqlite3
+
+    from django.db import connection as db
+
+    if db.vendor != "sqlite":
+        pytest.skip("the write-ahead log is SQLite's")
+    path = db.settings_dict["NAME"]
+    make_live_connection("Lesar AS")  # frames in the log
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM integrations_connection").fetchall()
+    make_live_connection("Skrivar AS")  # a frame the reader does not see
+    return path, reader
+
+
+def _writer_goes_through_at_once(path):
+    """A writer that would not wait a moment (busy timeout 0) gets the write lock."""
+    import sqlite3
+
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_is_emptied_once_its_reader_lets_go_and_writers_go_first_meanwhile():
+    from pathlib import Path
+
+    from django.db import connection as db
+
+    path, reader = _sqlite_reader_of_the_log()
+    pauses = []
+
+    def pause(seconds):
+        pauses.append(seconds)
+        _writer_goes_through_at_once(path)  # the checkpoint holds no lock between attempts
+        if len(pauses) == 2:
+            reader.execute("COMMIT")
+
+    try:
+        assert offboarding.forget_freed_pages(sleep=pause) is True
+    finally:
+        reader.close()
+    assert len(pauses) == 2  # blocked twice by the reader, then done
+    assert Path(f"{path}-wal").stat().st_size == 0
+    with db.cursor() as cursor:  # the connection's own busy timeout is back
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == 20000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_that_never_lets_go_is_given_up_on_and_said(caplog):
+    path, reader = _sqlite_reader_of_the_log()
+    pauses = []
+
+    def pause(seconds):
+        pauses.append(seconds)
+        _writer_goes_through_at_once(path)
+
+    try:
+        assert offboarding.forget_freed_pages(attempts=3, sleep=pause) is False
+    finally:
+        reader.close()
+    assert len(pauses) == 2
+    assert "Could not empty the SQLite log" in caplog.text
+
+
 # --- The staff pages ------------------------------------------------------------------------------
 
 

@@ -61,13 +61,19 @@ class Processes:
         return process
 
     def kill(self, name: str, sig=signal.SIGKILL) -> None:
+        """Signal the process's whole group, children included, even when its leader has
+        already exited (a qcluster that stops can leave a worker behind, still holding the
+        database); with SIGKILL, wait until nothing of the group is left."""
         process = self.started.pop(name, None)
-        if process and process.poll() is None:
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                pass
-            process.wait(10)
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        process.wait(10)
+        if sig == signal.SIGKILL:
+            _wait_until_gone(process.pid)
 
     def stop_all(self) -> None:
         for name in list(self.started):
@@ -80,9 +86,25 @@ class Processes:
                     pass
             self.kill(name)
 
+    def logs(self) -> str:
+        """The end of every process's log, for a failing test's report."""
+        return "\n".join(
+            f"--- {path.stem} ---\n{self.log(path.stem)}" for path in self.logdir.glob("*.log")
+        )
+
     def log(self, name: str) -> str:
         path = self.logdir / f"{name}.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+
+def _wait_until_gone(group: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 class SandboxControl:

@@ -52,6 +52,7 @@ def world(tmp_path):
         yield procs, sandbox
     finally:
         procs.stop_all()
+        print(procs.logs())  # shown with a failing test's report
 
 
 def _go_live(sandbox):

@@ -66,6 +66,7 @@ def world(tmp_path, settings):
         yield procs, sandbox
     finally:
         procs.stop_all()
+        print(procs.logs())  # shown with a failing test's report
 
 
 def _customer(pm):

@@ -75,6 +75,7 @@ def world(tmp_path, settings, live_server):
         yield procs, sandbox, mailbox
     finally:
         procs.stop_all()
+        print(procs.logs())  # shown with a failing test's report
 
 
 def _live_customer(sandbox, pm, language):
