@@ -1,9 +1,13 @@
 """Business actions on second factors: add an authenticator app, new recovery codes, remove a
 factor, and a superuser's reset of another user's factors. Each is audited; none stores or logs
-a code in plain text beyond what django-otp keeps to check it."""
+a code in plain text: recovery codes are kept as keyed hashes (`recovery_digests`); an
+authenticator app's secret is what django-otp keeps to compute its codes."""
 
+import hashlib
+import hmac
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,17 +72,34 @@ def passkey_added(*, user, device) -> None:
     _audit(actor=user, user=user, action="mfa_enrolled", kind="passkey", name=str(device.name))
 
 
+def recovery_digests(code: str) -> list[str]:
+    """What the database keeps of a recovery code: an HMAC-SHA256 of it under each field
+    encryption key (newest first, so codes made before a key rotation still work), 16 hex digits
+    (django-otp's token column). A copy of the database alone gives nothing to sign in with: the
+    keys are not in it, and without them ten 40-bit codes cannot be guessed from their hashes."""
+    from signin.backends import normalise
+
+    text = normalise(code).encode()
+    return [
+        hmac.new(key.encode(), text, hashlib.sha256).hexdigest()[:16]
+        for key in settings.FIELD_ENCRYPTION_KEYS
+    ]
+
+
 def recovery_codes_left(user) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 @transaction.atomic
 def new_recovery_codes(*, user) -> list[str]:
-    """Replace the user's recovery codes with new ones, shown once. Each works once."""
+    """Replace the user's recovery codes with new ones, shown once (only their hashes are kept).
+    Each works once."""
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=_("Recovery codes"), confirmed=True)
     codes = ["".join(secrets.choice(_ALPHABET) for _ in range(8)) for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    StaticToken.objects.bulk_create(
+        [StaticToken(device=device, token=recovery_digests(code)[0]) for code in codes]
+    )
     _audit(actor=user, user=user, action="mfa_recovery_codes_made", count=len(codes))
     return [f"{code[:4]}-{code[4:]}" for code in codes]
 

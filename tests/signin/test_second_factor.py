@@ -6,6 +6,7 @@ import re
 
 import pytest
 from axes.models import AccessAttempt
+from cryptography.fernet import Fernet
 from django.contrib.auth.models import User
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -164,6 +165,53 @@ def test_recovery_codes_are_new_each_time_and_the_old_ones_stop(client, staff, l
     assert client.post("/accounts/verify/", {"code": second[1]}).status_code == 400  # too soon
     later(2)
     assert client.post("/accounts/verify/", {"code": second[1]}).status_code == 302
+
+
+def test_the_database_keeps_no_recovery_code_only_a_keyed_hash(client, staff, later, settings):
+    sign_in(client, staff)
+    _device, codes = enrol(client)
+    stored = set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+    assert len(stored) == 10
+    for code in codes:
+        plain = code.replace("-", "")
+        assert not {code, plain} & stored
+        assert all(plain not in token for token in stored)
+    # A key rotation (the new key first, the old one kept) leaves the codes working.
+    settings.FIELD_ENCRYPTION_KEYS = [
+        Fernet.generate_key().decode(),
+        *settings.FIELD_ENCRYPTION_KEYS,
+    ]
+    client.post("/accounts/logout/")
+    sign_in(client, staff)
+    assert client.post("/accounts/verify/", {"code": codes[2]}).status_code == 302
+    # Without the key a stored hash signs nobody in, typed as a code.
+    client.post("/accounts/logout/")
+    sign_in(client, staff)
+    token = StaticToken.objects.filter(device__user=staff).first().token
+    assert client.post("/accounts/verify/", {"code": token}).status_code == 400
+
+
+def test_recovery_codes_made_before_hashing_keep_working(client, staff, later):
+    """signin migration 0002 keeps the plain codes of earlier enrolments as their hashes."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    sign_in(client, staff)
+    enrol(client)
+    device = StaticDevice.objects.get(user=staff)
+    device.token_set.all().delete()
+    device.token_set.create(token="abcd2345")
+    device.token_set.create(token="wxyz6789")
+    migration = import_module("signin.migrations.0002_recovery_codes_hashed")
+    migration.hash_plain_codes(apps, None)
+    migration.hash_plain_codes(apps, None)  # twice: a hash is left as it is
+    assert not device.token_set.filter(token__in=["abcd2345", "wxyz6789"]).exists()
+    client.post("/accounts/logout/")
+    sign_in(client, staff)
+    assert client.post("/accounts/verify/", {"code": "ABCD-2345"}).status_code == 302
+    assert device.token_set.count() == 1
 
 
 def test_staff_keep_at_least_one_factor(client, staff):
