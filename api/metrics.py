@@ -12,7 +12,7 @@ customer is a 403 here, since the figures add up every customer.
 """
 
 import logging
-from datetime import UTC, timedelta
+from datetime import timedelta
 from itertools import product
 
 from django.db.models import Count, Min, Sum
@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 
 from api.auth import api_key_of
+from integrations import retention
 from integrations.datasets import Dataset
 from integrations.dispatch import due_schedules
 from integrations.models import (
@@ -34,7 +35,6 @@ from integrations.models import (
     Issue,
     RequestUsage,
     Run,
-    RunDay,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,16 +82,27 @@ class FleetCollector:
         recent = (
             Run.objects.filter(queued_at__gt=now - RECENT, queued_at__lte=now)
             .values_list("dataset", "status")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("id"), quiet=Count("id", filter=retention.QUIET))
             .order_by()
         )
+        counts, quiet = {}, {}
+        for dataset, status, n, q in recent:
+            counts[(dataset, status)] = n
+            quiet[(dataset,)] = quiet.get((dataset,), 0) + q
         yield gauge(
             "semine_runs_last_24h",
-            "Runs queued in the last 24 hours and still kept as runs, by dataset and status "
-            "(quiet successful runs are rolled up: see semine_quiet_runs_today).",
+            "Runs queued in the last 24 hours, by dataset and status.",
             ["dataset", "status"],
-            {(dataset, status): n for dataset, status, n in recent},
+            counts,
             known=product(Dataset.values, Run.Status.values),
+        )
+        yield gauge(
+            "semine_quiet_runs_last_24h",
+            "Of those, the quiet ones: scheduled successes that changed and rejected nothing "
+            "(read from the runs still kept: they are rolled up after RUN_QUIET_KEEP_HOURS).",
+            ["dataset"],
+            quiet,
+            known=product(Dataset.values),
         )
         active = (
             Run.objects.filter(status__in=Run.ACTIVE_STATUSES)
@@ -105,19 +116,6 @@ class FleetCollector:
             ["dataset", "status"],
             {(dataset, status): n for dataset, status, n in active},
             known=product(Dataset.values, [str(s) for s in Run.ACTIVE_STATUSES]),
-        )
-        quiet = (
-            RunDay.objects.filter(day=now.astimezone(UTC).date())
-            .values_list("dataset")
-            .annotate(n=Sum("runs"))
-            .order_by()
-        )
-        yield gauge(
-            "semine_quiet_runs_today",
-            "Quiet successful runs rolled up for today (UTC), by dataset.",
-            ["dataset"],
-            {(dataset,): n for dataset, n in quiet},
-            known=product(Dataset.values),
         )
 
     def dispatcher(self, now):

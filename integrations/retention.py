@@ -20,7 +20,7 @@ from datetime import UTC, date, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from integrations.models import Run, RunDay
@@ -47,6 +47,18 @@ def quiet_keep() -> timedelta:
     return timedelta(hours=getattr(settings, "RUN_QUIET_KEEP_HOURS", 24))
 
 
+# A quiet run: a scheduled (or retry) success that changed and rejected nothing.
+QUIET = Q(
+    status=Run.Status.SUCCEEDED,
+    trigger__in=QUIET_TRIGGERS,
+    created=0,
+    updated=0,
+    deleted=0,
+    rejected=0,
+    error_kind="",
+)
+
+
 def quiet_runs(*, finished_before):
     """Successful scheduled (or retry) runs that changed and rejected nothing, finished before
     `finished_before`, and are not their connection × dataset's latest success: a later
@@ -57,16 +69,7 @@ def quiet_runs(*, finished_before):
         status=Run.Status.SUCCEEDED,
         finished_at__gt=OuterRef("finished_at"),
     )
-    return Run.objects.filter(
-        status=Run.Status.SUCCEEDED,
-        trigger__in=QUIET_TRIGGERS,
-        created=0,
-        updated=0,
-        deleted=0,
-        rejected=0,
-        error_kind="",
-        finished_at__lt=finished_before,
-    ).filter(Exists(later_success))
+    return Run.objects.filter(QUIET, finished_at__lt=finished_before).filter(Exists(later_success))
 
 
 def _percentile(ordered: list[int], percent: int) -> int:

@@ -153,17 +153,20 @@ def test_it_counts_the_runs_of_the_last_24_hours_and_those_under_way(live_connec
     assert value(found, "semine_runs_active", dataset="suppliers", status="queued") == 0
 
 
-def test_it_sums_todays_quiet_runs_per_dataset(live_connection):
-    other = make_live_connection("Nordlys Logistikk AS")
-    today = NOW.date()
-    RunDay.objects.create(connection=live_connection, dataset="suppliers", day=today, runs=5)
-    RunDay.objects.create(connection=other, dataset="suppliers", day=today, runs=7)
-    RunDay.objects.create(
-        connection=other, dataset="suppliers", day=today - timedelta(days=1), runs=40
-    )
+def test_it_counts_the_quiet_runs_of_the_last_24_hours(live_connection):
+    hour = NOW - timedelta(hours=1)
+    make_run(live_connection, "suppliers", "succeeded", queued_at=hour)  # quiet
+    make_run(live_connection, "suppliers", "succeeded", queued_at=NOW - timedelta(hours=20))
+    make_run(live_connection, "suppliers", "succeeded", queued_at=hour, updated=3)  # a change
+    make_run(live_connection, "suppliers", "succeeded", queued_at=hour, trigger="manual")
+    make_run(live_connection, "suppliers", "failed", queued_at=hour)
+    make_run(live_connection, "suppliers", "succeeded", queued_at=NOW - timedelta(hours=25))
+    make_run(live_connection, "accounts", "succeeded", queued_at=hour, created=1)
     found = scrape()
-    assert value(found, "semine_quiet_runs_today", dataset="suppliers") == 12
-    assert value(found, "semine_quiet_runs_today", dataset="accounts") == 0
+    assert value(found, "semine_runs_last_24h", dataset="suppliers", status="succeeded") == 4
+    assert value(found, "semine_quiet_runs_last_24h", dataset="suppliers") == 2
+    assert value(found, "semine_quiet_runs_last_24h", dataset="accounts") == 0
+    assert value(found, "semine_quiet_runs_last_24h", dataset="vat_codes") == 0
 
 
 def test_it_ages_the_last_tick(db):
