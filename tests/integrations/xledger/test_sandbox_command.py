@@ -32,7 +32,11 @@ def command(request):
             break
     yield process, "".join(lines)
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # never left running behind the suite
+        process.kill()
+        process.wait()
 
 
 @pytest.mark.e2e
