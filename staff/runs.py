@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.models import Connection, Run
 from portal import operations
 from portal.ids import parse_id
+from staff.pagination import CappedCountPaginator
 
 RELEASE_PERMISSION = "integrations.release_run"
 REFRESH_SECONDS = 5  # how often a list or page showing active runs refreshes itself
@@ -116,6 +117,7 @@ class RunAdmin(admin.ModelAdmin):
     list_select_related = ["connection__customer"]
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # counts per filter choice over 100,000s of rows: no
+    paginator = CappedCountPaginator  # nor a count of millions of runs for the page numbers
     list_per_page = 100
     ordering = ["-queued_at"]
     actions = ["release_selected"]

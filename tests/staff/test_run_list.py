@@ -1,3 +1,4 @@
+import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
@@ -76,3 +77,24 @@ def test_a_run_page_is_read_only_and_shows_counts(db, client, support_user):
 def test_a_project_manager_may_see_runs(db, client, pm_user):
     client.force_login(pm_user)
     assert client.get(URL).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_list_longer_than_the_cap_is_not_counted_to_its_end(client, support_user, monkeypatch):
+    """The paginator counts at most cap + 1 runs (a LIMIT in the count) and says "more than"."""
+    from staff.pagination import CappedCountPaginator
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 5)
+    client.force_login(support_user)
+    _add_runs(2, 0)  # four runs
+    _queries, html = _count(client, URL)
+    assert "4 runs" in html and "More than" not in html
+    _add_runs(2, 2)  # eight runs
+    with CaptureQueriesContext(db) as ctx:
+        html = client.get(URL).content.decode()
+    assert "More than 5 runs: filter or search to see the older ones." in html
+    assert "Select all matching runs (more than 5)" in html and "Select all 6" not in html
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 6" in sql for sql in counts), counts
+    filtered = client.get(URL + "?status__exact=failed").content.decode()
+    assert "4 runs" in filtered  # a filter brings the count back
