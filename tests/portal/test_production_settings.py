@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 # .env.example as an operator who copied it to .env and changed nothing would have it.
 ENV_EXAMPLE = dict(
@@ -153,3 +155,15 @@ def test_it_refuses_single_sign_on_without_https_or_the_clients_secret():
         }
     )
     assert good.returncode == 0, good.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_sessions_run_without_jit():
+    """DATABASE_PG_OPTIONS (default `-c jit=off`) reaches every connection's session."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
