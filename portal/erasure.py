@@ -26,7 +26,7 @@ and per chunk of rows, never one per row.
 What is kept, and why:
 
 - the Customer row, anonymised ("Erased customer 123"): the connections, the audit entries and
-  the record refer to it. Its organisation number stays (see `_customer_anonymise`).
+  the record refer to it. Its organisation number goes too (see `_customer_anonymise`).
 - the Connection rows, anonymised: owner entity ID, environment, status and dates say which
   Xledger owner entity was served and when, nothing about a person.
 - the users, anonymised rather than deleted (as `portal.personal_data` does for one person): the
@@ -265,13 +265,14 @@ def _erased_name(pk) -> str:
 
 
 def _customer_anonymise(customer, *, now) -> int:
-    """Blank the client information. The organisation number stays: it is the number of a legal
-    person in a public register (Enhetsregisteret), not data about a natural person, and it is
-    what SEMINE's own contract records and the invoices already in the customer's Xledger (kept
-    there under the Bookkeeping Act) are matched with. Country, posting accounts and dates stay
-    for the same reason; names, the address, free text and the offboarding reason go."""
+    """Blank the client information. The organisation number goes as well: a sole
+    proprietorship's (enkeltpersonforetak) number points at one person, and the portal cannot
+    tell those apart; SEMINE matches its records on the customer number the ErasureRecord keeps
+    (and on the D01.01 export it can download before the erasure). Country, posting accounts and
+    dates stay; names, the address, free text and the offboarding reason go."""
     return Customer.objects.filter(pk=customer.pk).update(
         legal_name=_erased_name(customer.pk),
+        organisation_number="",
         street_address="",
         postal_code="",
         city="",
@@ -459,7 +460,12 @@ def _strings_under_personal_keys(value, found: set, key=None) -> None:
 def _known_personal_strings(customer, user_ids, connection_ids) -> list[str]:
     """Every name, address, e-mail address and phone number the portal knows of the customer:
     now, and before (former names in the audit log's before/after). Longest first."""
-    found = {customer.legal_name, customer.street_address, customer.city}
+    found = {
+        customer.legal_name,
+        customer.street_address,
+        customer.city,
+        customer.organisation_number,
+    }
     for name, email, phone in customer.contacts.values_list("name", "email", "phone"):
         found |= {name, email, phone, re.sub(r"\D", "", phone or "")}
     for user in get_user_model().objects.filter(pk__in=user_ids):
