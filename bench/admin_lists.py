@@ -418,9 +418,19 @@ def main():
         # in the same run, for the ratio: what the capped count (staff.pagination) saves.
         full_count = [(f"{name} (full COUNT)", url) for name, url in PAGES if "run/?" in url]
         full_count.insert(0, ("runs (full COUNT)", "/admin/integrations/run/"))
-        for name, url in PAGES + full_count:
+        # The portal's PostgreSQL sessions run with JIT off (DATABASE_PG_OPTIONS): the pages it
+        # mattered for, again with it on, for the ratio.
+        jit_on = []
+        if connection.vendor == "postgresql":
+            jit_on = [
+                (f"{name} (JIT on)", url) for name, url in PAGES if name.startswith("customer")
+            ]
+        for name, url in PAGES + full_count + jit_on:
             url = url.format(conn=conn, customer=customer, today=today, last=last)
             run_admin.paginator = Paginator if "full COUNT" in name else CappedCountPaginator
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET jit = {'on' if 'JIT on' in name else 'off'}")
             times = []
             for _ in range(args.repeat):
                 with CaptureQueriesContext(connection) as ctx:
@@ -428,6 +438,10 @@ def main():
                     response = client.get(url)
                     times.append(time.perf_counter() - t0)
                 assert response.status_code == 200, (url, response.status_code)
+            if connection.vendor == "postgresql":  # the pages ran on the session set above
+                with connection.cursor() as cursor:
+                    cursor.execute("SHOW jit")
+                    assert cursor.fetchone()[0] == ("on" if "JIT on" in name else "off"), name
             print(
                 f"{name:36} {statistics.median(times) * 1000:10.0f} {len(ctx.captured_queries):8d}"
             )
