@@ -10,17 +10,12 @@ from django.contrib.auth.backends import BaseBackend
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-
-def normalise(code: str) -> str:
-    """Codes as people type them: spaces and hyphens dropped, case ignored."""
-    return "".join(str(code).split()).replace("-", "").lower()
+from signin.codes import normalise, recovery_digests
 
 
 def _stored_form(device, code: str) -> str:
     """A recovery code as the database keeps it (its hash under one of the keys), so that
     django-otp checks, uses up and throttles it as usual."""
-    from signin.factors import recovery_digests
-
     digests = recovery_digests(code)
     stored = StaticToken.objects.filter(device=device, token__in=digests)
     return stored.values_list("token", flat=True).first() or digests[0]

@@ -3,11 +3,8 @@ factor, and a superuser's reset of another user's factors. Each is audited; none
 a code in plain text: recovery codes are kept as keyed hashes (`recovery_digests`); an
 authenticator app's secret is what django-otp keeps to compute its codes."""
 
-import hashlib
-import hmac
 import secrets
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +14,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from portal.models import AuditEntry
 from signin import policy
+from signin.codes import normalise, recovery_digests
 
 RECOVERY_CODES = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -55,8 +53,6 @@ def pending_totp(*, user, device_id=None) -> TOTPDevice:
 @transaction.atomic
 def confirm_totp(*, user, device: TOTPDevice, code: str) -> bool:
     """Confirm the app with a code it shows; False when the code is not right."""
-    from signin.backends import normalise
-
     if device.user_id != user.pk or device.confirmed:
         return False
     if not device.verify_token(normalise(code)):
@@ -70,20 +66,6 @@ def confirm_totp(*, user, device: TOTPDevice, code: str) -> bool:
 
 def passkey_added(*, user, device) -> None:
     _audit(actor=user, user=user, action="mfa_enrolled", kind="passkey", name=str(device.name))
-
-
-def recovery_digests(code: str) -> list[str]:
-    """What the database keeps of a recovery code: an HMAC-SHA256 of it under each field
-    encryption key (newest first, so codes made before a key rotation still work), 16 hex digits
-    (django-otp's token column). A copy of the database alone gives nothing to sign in with: the
-    keys are not in it, and without them ten 40-bit codes cannot be guessed from their hashes."""
-    from signin.backends import normalise
-
-    text = normalise(code).encode()
-    return [
-        hmac.new(key.encode(), text, hashlib.sha256).hexdigest()[:16]
-        for key in settings.FIELD_ENCRYPTION_KEYS
-    ]
 
 
 def recovery_codes_left(user) -> int:

@@ -1,5 +1,5 @@
 """Recovery codes made before they were hashed: keep each as its hash (see
-`signin.factors.recovery_digests`), so that the codes people hold keep working."""
+`signin.codes.recovery_digests`), so that the codes people hold keep working."""
 
 import hashlib
 import hmac
